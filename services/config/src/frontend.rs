@@ -1,0 +1,98 @@
+//! The frontend's settings.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PORT` / `BIND` | 3000 / 0.0.0.0 | where the UI listens |
+//! | `BACKEND_URL` | http://localhost:8000 | the backend that `/api/*` and `/mcp` are proxied to |
+//! | `PROXY_TIMEOUT_SECONDS` | 30 | deadline for one proxied call (chat turns with an LLM can be slow) |
+//! | `SHUTDOWN_GRACE_SECONDS` | 20 | time in-flight requests get after SIGTERM |
+//! | `LOG_FORMAT` / `LOG_LEVEL` | json / info | logging |
+
+use std::{net::IpAddr, time::Duration};
+
+use crate::{ConfigError, EnvSource, LogSettings, ProcessEnv, env, logging::LogFile, read_file_layer};
+
+/// Everything the frontend needs to run, validated.
+#[derive(Debug, Clone)]
+pub struct FrontendConfig {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Base URL of the backend, without a trailing slash.
+    pub backend_url: String,
+    pub proxy_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontendFile {
+    bind: Option<IpAddr>,
+    port: Option<u16>,
+    backend_url: Option<String>,
+    proxy_timeout_seconds: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
+    #[serde(default)]
+    log: LogFile,
+}
+
+impl FrontendConfig {
+    /// Loads from `CONFIG_FILE` (if set) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_env(&ProcessEnv)
+    }
+
+    /// Loads from `CONFIG_FILE` (if set in `env`) and `env` on top.
+    pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let file: FrontendFile = read_file_layer(env)?;
+        let backend_url = env::plain(env, "BACKEND_URL")
+            .or(file.backend_url)
+            .unwrap_or_else(|| "http://localhost:8000".to_owned());
+        if !(backend_url.starts_with("http://") || backend_url.starts_with("https://")) {
+            return Err(ConfigError::invalid(
+                "BACKEND_URL",
+                format!("`{backend_url}` is not an http(s) URL, e.g. http://todo-backend:8000"),
+            ));
+        }
+        let seconds = |name: &'static str, from_file: Option<u64>, default: u64| {
+            env::parsed::<u64>(env, name, "a whole number of seconds")
+                .map(|v| Duration::from_secs(v.or(from_file).unwrap_or(default)))
+        };
+        Ok(Self {
+            bind: env::parsed(env, "BIND", "an IP address such as 0.0.0.0")?
+                .or(file.bind)
+                .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            port: env::parsed(env, "PORT", "a port number from 0 to 65535")?
+                .or(file.port)
+                .unwrap_or(3000),
+            backend_url: backend_url.trim_end_matches('/').to_owned(),
+            proxy_timeout: seconds("PROXY_TIMEOUT_SECONDS", file.proxy_timeout_seconds, 30)?,
+            shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", file.shutdown_grace_seconds, 20)?,
+            log: LogSettings::load(env, file.log)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::MapEnv;
+
+    #[test]
+    fn defaults_point_at_a_local_backend() {
+        let config = FrontendConfig::from_env(&MapEnv::default()).unwrap();
+        assert_eq!(config.port, 3000);
+        assert_eq!(config.backend_url, "http://localhost:8000");
+    }
+
+    #[test]
+    fn backend_url_must_be_http_and_loses_its_trailing_slash() {
+        let ok = FrontendConfig::from_env(&MapEnv::new([("BACKEND_URL", "http://api:8000/")])).unwrap();
+        assert_eq!(ok.backend_url, "http://api:8000");
+        let err = FrontendConfig::from_env(&MapEnv::new([("BACKEND_URL", "api:8000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("BACKEND_URL:"), "{err}");
+    }
+}

@@ -1,0 +1,5 @@
+//! The frontend binary: with no arguments it serves the UI.
+
+fn main() {
+    println!("todo frontend: skeleton");
+}
