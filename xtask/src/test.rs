@@ -1,0 +1,112 @@
+//! `cargo xtask test`: everything the project tests, suite by suite, with a summary.
+//!
+//! In CI (`CI=true`) no suite may be skipped: a missing tool fails the run.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use xshell::{Shell, cmd};
+
+use crate::project::{self, Outcome};
+
+/// Run every suite: format, lints, the workspace's tests, and the deployment checks.
+#[derive(clap::Args)]
+pub struct Test {
+    /// Run only the named suites (repeatable), e.g. `--only unit`.
+    #[arg(long)]
+    only: Vec<String>,
+    /// Leave out the named suites (repeatable). Refused in CI.
+    #[arg(long)]
+    skip: Vec<String>,
+    /// List the suites and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+/// One suite: a name and the function that runs it.
+struct Suite {
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Shell) -> anyhow::Result<Outcome>,
+}
+
+fn suites() -> Vec<Suite> {
+    vec![
+        Suite { name: "fmt", about: "rustfmt check", run: fmt },
+        Suite { name: "clippy", about: "clippy on every target, warnings denied", run: clippy },
+        Suite { name: "unit", about: "the workspace's tests (real PostgreSQL and SQLite)", run: workspace_tests },
+    ]
+}
+
+impl Test {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let all = suites();
+        if self.list {
+            for suite in &all {
+                println!("{:<12} {}", suite.name, suite.about);
+            }
+            return Ok(());
+        }
+        if project::in_ci() && !self.skip.is_empty() {
+            bail!("--skip is refused in CI: every suite must run");
+        }
+        for name in self.only.iter().chain(&self.skip) {
+            if !all.iter().any(|s| s.name == name) {
+                bail!("no suite named `{name}`; `cargo xtask test --list` shows them");
+            }
+        }
+        let selected: Vec<_> = all
+            .iter()
+            .filter(|s| self.only.is_empty() || self.only.iter().any(|n| n == s.name))
+            .filter(|s| !self.skip.iter().any(|n| n == s.name))
+            .collect();
+
+        let mut results = Vec::new();
+        for suite in selected {
+            println!("==> suite {}: {}", suite.name, suite.about);
+            let started = Instant::now();
+            let outcome = (suite.run)(sh);
+            let seconds = started.elapsed().as_secs_f64();
+            match &outcome {
+                Ok(Outcome::Passed) => println!("==> suite {} passed in {seconds:.1}s", suite.name),
+                Ok(Outcome::Skipped) => println!("==> suite {} SKIPPED", suite.name),
+                Err(err) => println!("==> suite {} FAILED in {seconds:.1}s: {err:#}", suite.name),
+            }
+            results.push((suite.name, outcome.ok(), seconds));
+        }
+
+        println!();
+        println!("{:<12} {:>8} {:>9}", "suite", "result", "seconds");
+        for (name, outcome, seconds) in &results {
+            let word = match outcome {
+                Some(Outcome::Passed) => "passed",
+                Some(Outcome::Skipped) => "SKIPPED",
+                None => "FAILED",
+            };
+            println!("{name:<12} {word:>8} {seconds:>9.1}");
+        }
+        let count = |want: Option<Outcome>| results.iter().filter(|(_, o, _)| *o == want).count();
+        let (passed, failed, skipped) =
+            (count(Some(Outcome::Passed)), count(None), count(Some(Outcome::Skipped)));
+        println!("suites: {passed} passed, {failed} failed, {skipped} skipped");
+        if failed > 0 {
+            bail!("{failed} suite(s) failed");
+        }
+        Ok(())
+    }
+}
+
+fn fmt(sh: &Shell) -> anyhow::Result<Outcome> {
+    cmd!(sh, "cargo fmt --all -- --check").run()?;
+    Ok(Outcome::Passed)
+}
+
+fn clippy(sh: &Shell) -> anyhow::Result<Outcome> {
+    cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
+    Ok(Outcome::Passed)
+}
+
+fn workspace_tests(sh: &Shell) -> anyhow::Result<Outcome> {
+    cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
+    Ok(Outcome::Passed)
+}
