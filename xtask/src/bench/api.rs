@@ -1,0 +1,218 @@
+//! `cargo xtask bench api`: GET the list of N tasks under C concurrent connections, our
+//! backend against the seed's FastAPI peer, on SQLite and on PostgreSQL.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use xshell::{Shell, cmd};
+
+use super::{
+    postgres::Throwaway,
+    server::{Server, free_port},
+    wrk::{self, Load, WrkReport},
+};
+use crate::project;
+
+/// Ours vs the peer: requests/s, p50/p99 latency and peak resident memory.
+#[derive(clap::Args)]
+pub struct Api {
+    /// Databases to measure on.
+    #[arg(long, value_enum, default_value = "both")]
+    db: DbChoice,
+    /// Seconds of load per server.
+    #[arg(long, default_value_t = 10)]
+    seconds: u32,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 50)]
+    connections: u32,
+    /// wrk threads.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Tasks in the listed user's list.
+    #[arg(long, default_value_t = 50)]
+    tasks: u32,
+    /// The peer's folder (default: ../shared/peers/fastapi-todo beside the repository).
+    #[arg(long)]
+    peer_dir: Option<PathBuf>,
+    /// Measure our backend only.
+    #[arg(long)]
+    no_peer: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DbChoice {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+/// One measured row.
+struct Row {
+    db: &'static str,
+    server: &'static str,
+    report: WrkReport,
+    peak_mib: f64,
+}
+
+impl Api {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let work = project::root().join("target").join("bench").join("api");
+        std::fs::create_dir_all(&work).context("creating target/bench/api")?;
+        println!("building the backend (release)");
+        cmd!(sh, "cargo build --release --locked -p todo-backend --bin backend").run()?;
+        let backend = project::root().join("target/release/backend");
+        let peer = if self.no_peer { None } else { Some(Peer::prepare(sh, self.peer_dir.clone())?) };
+
+        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+        let load = Load { threads: self.threads, connections: self.connections, seconds: self.seconds };
+        let secret = super::throwaway_secret();
+        let mut rows = Vec::new();
+
+        let databases: &[&'static str] = match self.db {
+            DbChoice::Sqlite => &["sqlite"],
+            DbChoice::Postgres => &["postgres"],
+            DbChoice::Both => &["sqlite", "postgres"],
+        };
+        for &db in databases {
+            let postgres = if db == "postgres" { Some(Throwaway::start(&work)?) } else { None };
+            let urls = |name: &str| -> anyhow::Result<(String, String)> {
+                match &postgres {
+                    Some(pg) => {
+                        pg.create_database(name)?;
+                        Ok((pg.url(name, "postgres"), pg.url(name, "postgresql+psycopg")))
+                    }
+                    None => {
+                        let file = work.join(format!("{name}.db"));
+                        let _ = std::fs::remove_file(&file);
+                        let abs = file.display().to_string();
+                        Ok((format!("sqlite://{abs}"), format!("sqlite:///{abs}")))
+                    }
+                }
+            };
+
+            let (ours_url, _) = urls("ours")?;
+            let port = free_port()?;
+            let expression = duct::cmd!(&backend)
+                .env("PORT", port.to_string())
+                .env("BIND", "127.0.0.1")
+                .env("DATABASE_URL", &ours_url)
+                .env("BETTER_AUTH_SECRET", &secret);
+            let server = Server::start("backend", expression, port, &work.join(format!("ours-{db}.log")))?;
+            let measured = runtime.block_on(measure(sh, &server, "/readyz", load, &secret, self.tasks))?;
+            rows.push(Row { db, server: "ours (Rust)", report: measured.0, peak_mib: measured.1 });
+            drop(server);
+
+            if let Some(peer) = &peer {
+                let (_, peer_url) = urls("peer")?;
+                let port = free_port()?;
+                let server = Server::start("peer", peer.command(port, &peer_url, &secret), port, &work.join(format!("peer-{db}.log")))?;
+                let measured = runtime.block_on(measure(sh, &server, "/healthz", load, &secret, self.tasks))?;
+                rows.push(Row { db, server: "peer (FastAPI)", report: measured.0, peak_mib: measured.1 });
+            }
+        }
+        print_table(&rows, load, self.tasks);
+        Ok(())
+    }
+}
+
+/// Seeds the list, then runs wrk while sampling memory.
+async fn measure(
+    sh: &Shell,
+    server: &Server,
+    ready_path: &str,
+    load: Load,
+    secret: &str,
+    tasks: u32,
+) -> anyhow::Result<(WrkReport, f64)> {
+    let client = reqwest::Client::new();
+    server.wait_ready(&client, ready_path, Duration::from_secs(60)).await?;
+    let user = "bench-user";
+    let token = super::mint_token(secret, user)?;
+    let url = format!("{}/api/{user}/tasks", server.base_url);
+    for n in 1..=tasks {
+        let body = serde_json::json!({ "title": format!("Benchmark task {n}"), "description": "seeded by cargo xtask bench" });
+        let response = client.post(&url).bearer_auth(&token).json(&body).send().await
+            .with_context(|| format!("seeding {}", server.name))?;
+        if response.status() != reqwest::StatusCode::CREATED && response.status() != reqwest::StatusCode::OK {
+            bail!("seeding {} answered {}: {}", server.name, response.status(), response.text().await.unwrap_or_default());
+        }
+    }
+    let listed: serde_json::Value = client.get(&url).bearer_auth(&token).send().await?.json().await
+        .with_context(|| format!("listing on {}", server.name))?;
+    let count = listed.as_array().map_or(0, Vec::len);
+    if count != tasks as usize {
+        bail!("{} lists {count} tasks after seeding {tasks}", server.name);
+    }
+    println!("measuring {} ({}s, {} connections)", server.name, load.seconds, load.connections);
+    let sampler = server.sample_memory();
+    let report = tokio::task::block_in_place(|| wrk::run(sh, load, &url, &token))?;
+    Ok((report, sampler.finish()))
+}
+
+fn print_table(rows: &[Row], load: Load, tasks: u32) {
+    println!();
+    println!(
+        "GET /api/{{user}}/tasks ({tasks} tasks), wrk -t{} -c{} -d{}s --latency",
+        load.threads, load.connections, load.seconds
+    );
+    println!("| database | server | requests/s | p50 ms | p99 ms | peak RSS MiB | non-2xx | ratio |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let peer_rate = rows
+            .iter()
+            .find(|r| r.db == row.db && r.server.starts_with("peer"))
+            .map(|r| r.report.requests_per_sec);
+        let ratio = match peer_rate {
+            Some(rate) if rate > 0.0 => format!("{:.1}×", row.report.requests_per_sec / rate),
+            _ => "–".to_owned(),
+        };
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {ratio} |",
+            row.db,
+            row.server,
+            row.report.requests_per_sec,
+            row.report.p50_ms,
+            row.report.p99_ms,
+            row.peak_mib,
+            row.report.non_2xx + row.report.socket_errors,
+        );
+    }
+}
+
+/// The seed's FastAPI peer, in its own venv under target/bench.
+struct Peer {
+    dir: PathBuf,
+    uvicorn: PathBuf,
+}
+
+impl Peer {
+    fn prepare(sh: &Shell, dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let dir = dir.unwrap_or_else(|| project::root().join("../shared/peers/fastapi-todo"));
+        if !dir.join("app.py").exists() {
+            bail!("no peer at {} (expected app.py); pass --peer-dir or --no-peer", dir.display());
+        }
+        let venv = project::root().join("target/bench/peer-venv");
+        let uvicorn = venv.join("bin/uvicorn");
+        if !uvicorn.exists() {
+            println!("installing the peer's requirements into {}", venv.display());
+            let python = project::require_tool("python3", "apt-get install -y python3 python3-venv")?;
+            cmd!(sh, "{python} -m venv {venv}").run().context("creating the peer's venv")?;
+            let (pip, requirements) = (venv.join("bin/pip"), dir.join("requirements.txt"));
+            cmd!(sh, "{pip} install --quiet --disable-pip-version-check -r {requirements}")
+                .run()
+                .context("installing the peer's requirements")?;
+        }
+        Ok(Self { dir: dir.canonicalize().unwrap_or(dir), uvicorn })
+    }
+
+    /// The peer exactly as its README runs it: uvicorn with two workers.
+    fn command(&self, port: u16, database_url: &str, secret: &str) -> duct::Expression {
+        duct::cmd!(&self.uvicorn, "app:app", "--host", "127.0.0.1", "--port", port.to_string(), "--workers", "2")
+            .dir(Path::new(&self.dir))
+            .env("DATABASE_URL", database_url)
+            .env("BETTER_AUTH_SECRET", secret)
+    }
+}

@@ -1,0 +1,60 @@
+//! `cargo xtask bench`: performance measured side by side with the seed's own stack
+//! (`../shared/peers/fastapi-todo`), on the same machine, data and load, reported as ratios.
+//!
+//! Benchmarks print figures; they never pass or fail on a timing (these machines are noisy).
+
+mod api;
+mod chat;
+mod postgres;
+mod server;
+mod wrk;
+
+use xshell::Shell;
+
+/// Measure the backend against the peer, or the chat engine under concurrent users.
+#[derive(clap::Args)]
+pub struct Bench {
+    #[command(subcommand)]
+    target: Target,
+}
+
+#[derive(clap::Subcommand)]
+enum Target {
+    /// GET the list of tasks under concurrent connections (wrk), ours vs the FastAPI peer.
+    Api(api::Api),
+    /// Built-in-engine chat turns (add, then list) over HTTP with concurrent users.
+    Chat(chat::Chat),
+}
+
+impl Bench {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        match self.target {
+            Target::Api(cmd) => cmd.run(sh),
+            Target::Chat(cmd) => cmd.run(sh),
+        }
+    }
+}
+
+/// A secret for the servers under test only; generated per run, never stored.
+fn throwaway_secret() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("bench-only-{nanos:032x}-{:08x}", std::process::id())
+}
+
+/// An HS256 token for `user_id`, valid for an hour.
+fn mint_token(secret: &str, user_id: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("reading the clock")?
+        .as_secs()
+        + 3600;
+    let claims = serde_json::json!({ "sub": user_id, "exp": exp });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .context("minting a bench token")
+}

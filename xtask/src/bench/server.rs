@@ -1,0 +1,159 @@
+//! A server under test: started in the background, waited for, measured, and stopped with
+//! its whole process tree (uvicorn forks workers).
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+
+/// A running server process and where it listens.
+pub struct Server {
+    pub name: String,
+    pub base_url: String,
+    handle: duct::Handle,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `expression` with its output in `log`.
+    pub fn start(name: &str, expression: duct::Expression, port: u16, log: &Path) -> anyhow::Result<Self> {
+        let handle = expression
+            .stdout_path(log)
+            .stderr_to_stdout()
+            .stdin_null()
+            .unchecked()
+            .start()
+            .with_context(|| format!("starting {name}"))?;
+        Ok(Self { name: name.to_owned(), base_url: format!("http://127.0.0.1:{port}"), handle, log: log.to_owned() })
+    }
+
+    /// Waits (at most `limit`) for `path` to answer 200; on failure shows the server's last log lines.
+    pub async fn wait_ready(&self, client: &reqwest::Client, path: &str, limit: Duration) -> anyhow::Result<()> {
+        let url = format!("{}{path}", self.base_url);
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(output)) = self.handle.try_wait() {
+                bail!("{} exited with {} before it was ready; its log:\n{}", self.name, output.status, self.log_tail());
+            }
+            if let Ok(response) = client.get(&url).send().await
+                && response.status().is_success()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{} was not ready at {url} within {limit:?}; its log:\n{}", self.name, self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The last lines of the server's log, for error messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// Samples the resident memory of the whole process tree every 100 ms until the returned
+    /// guard is finished; the guard reports the peak in MiB.
+    pub fn sample_memory(&self) -> MemorySampler {
+        let roots = self.handle.pids();
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let (stop, peak_kib) = (stop.clone(), peak_kib.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let total: u64 = process_tree(&roots).iter().map(|pid| rss_kib(*pid)).sum();
+                    peak_kib.fetch_max(total, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
+        MemorySampler { stop, peak_kib, thread: Some(thread) }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM the tree (uvicorn's master stops its workers), then make sure.
+        let tree = process_tree(&self.handle.pids());
+        for pid in &tree {
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && tree.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for pid in process_tree(&self.handle.pids()) {
+            let _ = std::process::Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+        }
+        let _ = self.handle.kill();
+    }
+}
+
+/// Samples memory in a thread until finished.
+pub struct MemorySampler {
+    stop: Arc<AtomicBool>,
+    peak_kib: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MemorySampler {
+    /// Stops sampling and returns the peak resident memory in MiB.
+    pub fn finish(mut self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+/// `roots` and all their descendants, read from /proc.
+fn process_tree(roots: &[u32]) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name may hold spaces; the parent pid is the second field after ')'.
+            let after_name = stat.rsplit_once(')')?.1;
+            let ppid = after_name.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut tree: Vec<u32> = roots.to_vec();
+    let mut index = 0;
+    while index < tree.len() {
+        let parent = tree[index];
+        tree.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        index += 1;
+    }
+    tree
+}
+
+/// Resident memory of one process in KiB (0 once it is gone).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr().context("reading the free port")?.port())
+}
