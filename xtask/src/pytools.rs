@@ -25,7 +25,9 @@ pub fn requirements() -> PathBuf {
 
 /// True when the venv has every pinned tool.
 pub fn is_installed() -> bool {
-    ["python", "checkov", "hadolint", "kubernetes-validate"].iter().all(|p| venv_bin(p).exists())
+    ["python", "checkov", "hadolint", "kubernetes-validate"]
+        .iter()
+        .all(|p| venv_bin(p).exists())
 }
 
 /// Returns the venv's program if the venv is complete, with the command that installs it if not.
@@ -45,12 +47,17 @@ pub fn install(sh: &Shell) -> anyhow::Result<()> {
     let python = project::require_tool("python3", "apt-get install -y python3 python3-venv")?;
     let venv = venv_dir();
     if !venv_bin("python").exists() {
-        cmd!(sh, "{python} -m venv {venv}").run().context("creating the Python venv")?;
+        cmd!(sh, "{python} -m venv {venv}")
+            .run()
+            .context("creating the Python venv")?;
     }
     let pip = venv_bin("pip");
     let reqs = requirements();
-    cmd!(sh, "{pip} install --quiet --disable-pip-version-check -r {reqs}")
-        .run()
-        .context("installing the pinned Python tools")?;
+    cmd!(
+        sh,
+        "{pip} install --quiet --disable-pip-version-check -r {reqs}"
+    )
+    .run()
+    .context("installing the pinned Python tools")?;
     Ok(())
 }

@@ -23,8 +23,8 @@
 use std::{net::IpAddr, time::Duration};
 
 use crate::{
-    ConfigError, DatabaseUrl, EnvSource, LogSettings, ProcessEnv, Secret, env,
-    logging::LogFile, read_file_layer,
+    ConfigError, DatabaseUrl, EnvSource, LogSettings, ProcessEnv, Secret, env, logging::LogFile,
+    read_file_layer,
 };
 
 /// The shortest accepted HS256 key, in bytes.
@@ -145,8 +145,11 @@ impl BackendConfig {
             Some(url) => DatabaseUrl::parse(url.expose())?,
             None => DatabaseUrl::embedded_default(),
         };
-        let dev_mode = env::flag(env, "DEV_MODE")?.or(file.dev_mode).unwrap_or(false);
-        let auth_secret = match env::secret(env, "BETTER_AUTH_SECRET")?.or(file.better_auth_secret) {
+        let dev_mode = env::flag(env, "DEV_MODE")?
+            .or(file.dev_mode)
+            .unwrap_or(false);
+        let auth_secret = match env::secret(env, "BETTER_AUTH_SECRET")?.or(file.better_auth_secret)
+        {
             Some(s) if s.expose().len() >= MIN_SECRET_BYTES => s,
             Some(_) if dev_mode => Secret::new(DEV_MODE_SECRET),
             None if dev_mode => Secret::new(DEV_MODE_SECRET),
@@ -244,10 +247,16 @@ impl BackendConfig {
             log: LogSettings::load(env, file.log)?,
         };
         if config.db_max_connections == 0 {
-            return Err(ConfigError::invalid("DB_MAX_CONNECTIONS", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "DB_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
         }
         if config.body_limit_bytes == 0 {
-            return Err(ConfigError::invalid("BODY_LIMIT_BYTES", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "BODY_LIMIT_BYTES",
+                "must be at least 1",
+            ));
         }
         Ok(config)
     }
@@ -263,8 +272,8 @@ mod tests {
 
     #[test]
     fn defaults_use_the_embedded_database_on_port_8000() {
-        let config = BackendConfig::from_env(&MapEnv::new([("BETTER_AUTH_SECRET", GOOD_SECRET)]))
-            .unwrap();
+        let config =
+            BackendConfig::from_env(&MapEnv::new([("BETTER_AUTH_SECRET", GOOD_SECRET)])).unwrap();
         assert_eq!(config.port, 8000);
         assert_eq!(config.database, DatabaseUrl::embedded_default());
         assert!(config.migrate_on_start);
@@ -273,7 +282,9 @@ mod tests {
 
     #[test]
     fn a_missing_or_short_secret_is_refused_outside_dev_mode() {
-        let err = BackendConfig::from_env(&MapEnv::default()).unwrap_err().to_string();
+        let err = BackendConfig::from_env(&MapEnv::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("BETTER_AUTH_SECRET: is not set"), "{err}");
         let err = BackendConfig::from_env(&MapEnv::new([("BETTER_AUTH_SECRET", "short")]))
             .unwrap_err()
@@ -292,7 +303,10 @@ mod tests {
 
     #[test]
     fn auto_engine_picks_openai_when_a_key_is_set() {
-        let env = MapEnv::new([("BETTER_AUTH_SECRET", GOOD_SECRET), ("OPENAI_API_KEY", "placeholder")]);
+        let env = MapEnv::new([
+            ("BETTER_AUTH_SECRET", GOOD_SECRET),
+            ("OPENAI_API_KEY", "placeholder"),
+        ]);
         let config = BackendConfig::from_env(&env).unwrap();
         assert_eq!(config.chat.resolved_engine(), ChatEngineChoice::OpenAi);
         assert!(!format!("{config:?}").contains("placeholder"));
@@ -302,8 +316,11 @@ mod tests {
     fn file_settings_apply_and_environment_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("backend.toml");
-        std::fs::write(&path, "port = 9000\nbind = \"127.0.0.1\"\n[log]\nformat = \"pretty\"\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "port = 9000\nbind = \"127.0.0.1\"\n[log]\nformat = \"pretty\"\n",
+        )
+        .unwrap();
         let env = MapEnv::new([
             ("CONFIG_FILE", path.to_str().unwrap()),
             ("BETTER_AUTH_SECRET", GOOD_SECRET),
@@ -320,7 +337,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("backend.toml");
         std::fs::write(&path, "prot = 9000\n").unwrap();
-        let env = MapEnv::new([("CONFIG_FILE", path.to_str().unwrap()), ("BETTER_AUTH_SECRET", GOOD_SECRET)]);
+        let env = MapEnv::new([
+            ("CONFIG_FILE", path.to_str().unwrap()),
+            ("BETTER_AUTH_SECRET", GOOD_SECRET),
+        ]);
         let err = BackendConfig::from_env(&env).unwrap_err().to_string();
         assert!(err.contains("unknown field `prot`"), "{err}");
     }

@@ -21,7 +21,9 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     /// The embedded default: a SQLite file under `./data/`.
     pub fn embedded_default() -> Self {
-        Self::Sqlite { path: PathBuf::from(DEFAULT_SQLITE_PATH) }
+        Self::Sqlite {
+            path: PathBuf::from(DEFAULT_SQLITE_PATH),
+        }
     }
 
     /// Parses a `DATABASE_URL`. Errors name the scheme only, never the URL (it may hold a password).
@@ -39,7 +41,10 @@ impl DatabaseUrl {
         match scheme.to_ascii_lowercase().as_str() {
             "postgres" | "postgresql" => {
                 if rest.is_empty() {
-                    return Err(ConfigError::invalid("DATABASE_URL", "postgres URL names no host"));
+                    return Err(ConfigError::invalid(
+                        "DATABASE_URL",
+                        "postgres URL names no host",
+                    ));
                 }
                 Ok(Self::Postgres(Secret::new(raw)))
             }
@@ -52,7 +57,9 @@ impl DatabaseUrl {
                         "sqlite URL names no file; use sqlite:///absolute/path.db or sqlite://relative/path.db",
                     ));
                 }
-                Ok(Self::Sqlite { path: PathBuf::from(path) })
+                Ok(Self::Sqlite {
+                    path: PathBuf::from(path),
+                })
             }
             other => Err(ConfigError::invalid(
                 "DATABASE_URL",
@@ -65,7 +72,11 @@ impl DatabaseUrl {
     pub fn describe(&self) -> String {
         match self {
             Self::Postgres(url) => {
-                let rest = url.expose().split_once("://").map(|(_, r)| r).unwrap_or_default();
+                let rest = url
+                    .expose()
+                    .split_once("://")
+                    .map(|(_, r)| r)
+                    .unwrap_or_default();
                 let after_credentials = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
                 let location = after_credentials.split('?').next().unwrap_or_default();
                 format!("postgres at {location}")
@@ -87,8 +98,14 @@ mod tests {
 
     #[test]
     fn postgres_and_postgresql_schemes_are_postgres() {
-        for url in ["postgres://u:p@db/todo", "postgresql://u:p@db.neon.tech/todo?sslmode=require"] {
-            assert!(matches!(DatabaseUrl::parse(url).unwrap(), DatabaseUrl::Postgres(_)));
+        for url in [
+            "postgres://u:p@db/todo",
+            "postgresql://u:p@db.neon.tech/todo?sslmode=require",
+        ] {
+            assert!(matches!(
+                DatabaseUrl::parse(url).unwrap(),
+                DatabaseUrl::Postgres(_)
+            ));
         }
     }
 
@@ -96,18 +113,27 @@ mod tests {
     fn sqlite_urls_keep_absolute_and_relative_paths() {
         assert_eq!(
             DatabaseUrl::parse("sqlite:///var/lib/todo/todo.db").unwrap(),
-            DatabaseUrl::Sqlite { path: PathBuf::from("/var/lib/todo/todo.db") }
+            DatabaseUrl::Sqlite {
+                path: PathBuf::from("/var/lib/todo/todo.db")
+            }
         );
         assert_eq!(
             DatabaseUrl::parse("sqlite://data/todo.db").unwrap(),
-            DatabaseUrl::Sqlite { path: PathBuf::from("data/todo.db") }
+            DatabaseUrl::Sqlite {
+                path: PathBuf::from("data/todo.db")
+            }
         );
-        assert_eq!(DatabaseUrl::parse("sqlite::memory:").unwrap(), DatabaseUrl::SqliteMemory);
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:").unwrap(),
+            DatabaseUrl::SqliteMemory
+        );
     }
 
     #[test]
     fn unknown_schemes_are_refused_without_echoing_the_url() {
-        let err = DatabaseUrl::parse("mysql://root:topsecret@db/todo").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("mysql://root:topsecret@db/todo")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`mysql` is not supported"), "{err}");
         assert!(!err.contains("topsecret"), "{err}");
         assert!(DatabaseUrl::parse("not a url").is_err());
@@ -115,8 +141,9 @@ mod tests {
 
     #[test]
     fn describe_hides_credentials() {
-        let url = DatabaseUrl::parse("postgres://me:topsecret@db.example:5432/todo?sslmode=require")
-            .unwrap();
+        let url =
+            DatabaseUrl::parse("postgres://me:topsecret@db.example:5432/todo?sslmode=require")
+                .unwrap();
         assert_eq!(url.describe(), "postgres at db.example:5432/todo");
     }
 }

@@ -25,7 +25,12 @@ pub struct MapEnv(pub HashMap<String, String>);
 
 impl MapEnv {
     pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
@@ -61,14 +66,20 @@ pub(crate) fn flag(env: &dyn EnvSource, name: &'static str) -> Result<Option<boo
         Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Ok(Some(true)),
             "0" | "false" | "no" | "off" => Ok(Some(false)),
-            _ => Err(ConfigError::invalid(name, format!("`{raw}` is not valid; expected true or false"))),
+            _ => Err(ConfigError::invalid(
+                name,
+                format!("`{raw}` is not valid; expected true or false"),
+            )),
         },
     }
 }
 
 /// A secret setting: `NAME` itself, or the contents of the file that `NAME_FILE` names
 /// (one trailing newline removed, as editors and `kubectl create secret --from-file` leave one).
-pub(crate) fn secret(env: &dyn EnvSource, name: &'static str) -> Result<Option<Secret>, ConfigError> {
+pub(crate) fn secret(
+    env: &dyn EnvSource,
+    name: &'static str,
+) -> Result<Option<Secret>, ConfigError> {
     let direct = plain(env, name);
     let file_var = format!("{name}_FILE");
     let file = env.var(&file_var).filter(|v| !v.trim().is_empty());
@@ -97,7 +108,10 @@ mod tests {
         let path = dir.path().join("secret");
         std::fs::write(&path, "from-a-mounted-file\n").unwrap();
         let env = MapEnv::new([("TOKEN_FILE", path.to_str().unwrap())]);
-        assert_eq!(secret(&env, "TOKEN").unwrap().unwrap().expose(), "from-a-mounted-file");
+        assert_eq!(
+            secret(&env, "TOKEN").unwrap().unwrap().expose(),
+            "from-a-mounted-file"
+        );
     }
 
     #[test]
@@ -119,7 +133,12 @@ mod tests {
         let env = MapEnv::new([("A", "yes"), ("B", "0"), ("C", "maybe")]);
         assert_eq!(flag(&env, "A").unwrap(), Some(true));
         assert_eq!(flag(&env, "B").unwrap(), Some(false));
-        assert!(flag(&env, "C").unwrap_err().to_string().contains("expected true or false"));
+        assert!(
+            flag(&env, "C")
+                .unwrap_err()
+                .to_string()
+                .contains("expected true or false")
+        );
         assert_eq!(flag(&env, "D").unwrap(), None);
     }
 }

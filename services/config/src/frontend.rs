@@ -10,7 +10,9 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use crate::{ConfigError, EnvSource, LogSettings, ProcessEnv, env, logging::LogFile, read_file_layer};
+use crate::{
+    ConfigError, EnvSource, LogSettings, ProcessEnv, env, logging::LogFile, read_file_layer,
+};
 
 /// Everything the frontend needs to run, validated.
 #[derive(Debug, Clone)]
@@ -88,7 +90,8 @@ mod tests {
 
     #[test]
     fn backend_url_must_be_http_and_loses_its_trailing_slash() {
-        let ok = FrontendConfig::from_env(&MapEnv::new([("BACKEND_URL", "http://api:8000/")])).unwrap();
+        let ok =
+            FrontendConfig::from_env(&MapEnv::new([("BACKEND_URL", "http://api:8000/")])).unwrap();
         assert_eq!(ok.backend_url, "http://api:8000");
         let err = FrontendConfig::from_env(&MapEnv::new([("BACKEND_URL", "api:8000")]))
             .unwrap_err()

@@ -50,7 +50,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub(crate) fn invalid(name: &'static str, problem: impl Into<String>) -> Self {
-        Self::Invalid { name, problem: problem.into() }
+        Self::Invalid {
+            name,
+            problem: problem.into(),
+        }
     }
 }
 
@@ -61,8 +64,12 @@ pub(crate) fn read_file_layer<T: serde::de::DeserializeOwned + Default>(
     let Some(path) = env.var("CONFIG_FILE").filter(|p| !p.trim().is_empty()) else {
         return Ok(T::default());
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|source| ConfigError::UnreadableFile { path: path.clone(), source })?;
-    toml::from_str(&text)
-        .map_err(|source| ConfigError::MalformedFile { path, source: Box::new(source) })
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::UnreadableFile {
+        path: path.clone(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::MalformedFile {
+        path,
+        source: Box::new(source),
+    })
 }

@@ -23,7 +23,10 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { format: LogFormat::Json, level: "info".to_owned() }
+        Self {
+            format: LogFormat::Json,
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -49,7 +52,9 @@ impl LogSettings {
                 }
             },
         };
-        let level = env::plain(env, "LOG_LEVEL").or(file.level).unwrap_or_else(|| "info".to_owned());
+        let level = env::plain(env, "LOG_LEVEL")
+            .or(file.level)
+            .unwrap_or_else(|| "info".to_owned());
         Ok(Self { format, level })
     }
 }

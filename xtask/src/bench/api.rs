@@ -62,12 +62,24 @@ impl Api {
         let work = project::root().join("target").join("bench").join("api");
         std::fs::create_dir_all(&work).context("creating target/bench/api")?;
         println!("building the backend (release)");
-        cmd!(sh, "cargo build --release --locked -p todo-backend --bin backend").run()?;
+        cmd!(
+            sh,
+            "cargo build --release --locked -p todo-backend --bin backend"
+        )
+        .run()?;
         let backend = project::root().join("target/release/backend");
-        let peer = if self.no_peer { None } else { Some(Peer::prepare(sh, self.peer_dir.clone())?) };
+        let peer = if self.no_peer {
+            None
+        } else {
+            Some(Peer::prepare(sh, self.peer_dir.clone())?)
+        };
 
         let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-        let load = Load { threads: self.threads, connections: self.connections, seconds: self.seconds };
+        let load = Load {
+            threads: self.threads,
+            connections: self.connections,
+            seconds: self.seconds,
+        };
         let secret = super::throwaway_secret();
         let mut rows = Vec::new();
 
@@ -77,7 +89,11 @@ impl Api {
             DbChoice::Both => &["sqlite", "postgres"],
         };
         for &db in databases {
-            let postgres = if db == "postgres" { Some(Throwaway::start(&work)?) } else { None };
+            let postgres = if db == "postgres" {
+                Some(Throwaway::start(&work)?)
+            } else {
+                None
+            };
             let urls = |name: &str| -> anyhow::Result<(String, String)> {
                 match &postgres {
                     Some(pg) => {
@@ -100,17 +116,39 @@ impl Api {
                 .env("BIND", "127.0.0.1")
                 .env("DATABASE_URL", &ours_url)
                 .env("BETTER_AUTH_SECRET", &secret);
-            let server = Server::start("backend", expression, port, &work.join(format!("ours-{db}.log")))?;
-            let measured = runtime.block_on(measure(sh, &server, "/readyz", load, &secret, self.tasks))?;
-            rows.push(Row { db, server: "ours (Rust)", report: measured.0, peak_mib: measured.1 });
+            let server = Server::start(
+                "backend",
+                expression,
+                port,
+                &work.join(format!("ours-{db}.log")),
+            )?;
+            let measured =
+                runtime.block_on(measure(sh, &server, "/readyz", load, &secret, self.tasks))?;
+            rows.push(Row {
+                db,
+                server: "ours (Rust)",
+                report: measured.0,
+                peak_mib: measured.1,
+            });
             drop(server);
 
             if let Some(peer) = &peer {
                 let (_, peer_url) = urls("peer")?;
                 let port = free_port()?;
-                let server = Server::start("peer", peer.command(port, &peer_url, &secret), port, &work.join(format!("peer-{db}.log")))?;
-                let measured = runtime.block_on(measure(sh, &server, "/healthz", load, &secret, self.tasks))?;
-                rows.push(Row { db, server: "peer (FastAPI)", report: measured.0, peak_mib: measured.1 });
+                let server = Server::start(
+                    "peer",
+                    peer.command(port, &peer_url, &secret),
+                    port,
+                    &work.join(format!("peer-{db}.log")),
+                )?;
+                let measured = runtime
+                    .block_on(measure(sh, &server, "/healthz", load, &secret, self.tasks))?;
+                rows.push(Row {
+                    db,
+                    server: "peer (FastAPI)",
+                    report: measured.0,
+                    peak_mib: measured.1,
+                });
             }
         }
         print_table(&rows, load, self.tasks);
@@ -128,25 +166,48 @@ async fn measure(
     tasks: u32,
 ) -> anyhow::Result<(WrkReport, f64)> {
     let client = reqwest::Client::new();
-    server.wait_ready(&client, ready_path, Duration::from_secs(60)).await?;
+    server
+        .wait_ready(&client, ready_path, Duration::from_secs(60))
+        .await?;
     let user = "bench-user";
     let token = super::mint_token(secret, user)?;
     let url = format!("{}/api/{user}/tasks", server.base_url);
     for n in 1..=tasks {
         let body = serde_json::json!({ "title": format!("Benchmark task {n}"), "description": "seeded by cargo xtask bench" });
-        let response = client.post(&url).bearer_auth(&token).json(&body).send().await
+        let response = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
             .with_context(|| format!("seeding {}", server.name))?;
-        if response.status() != reqwest::StatusCode::CREATED && response.status() != reqwest::StatusCode::OK {
-            bail!("seeding {} answered {}: {}", server.name, response.status(), response.text().await.unwrap_or_default());
+        if response.status() != reqwest::StatusCode::CREATED
+            && response.status() != reqwest::StatusCode::OK
+        {
+            bail!(
+                "seeding {} answered {}: {}",
+                server.name,
+                response.status(),
+                response.text().await.unwrap_or_default()
+            );
         }
     }
-    let listed: serde_json::Value = client.get(&url).bearer_auth(&token).send().await?.json().await
+    let listed: serde_json::Value = client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await
         .with_context(|| format!("listing on {}", server.name))?;
     let count = listed.as_array().map_or(0, Vec::len);
     if count != tasks as usize {
         bail!("{} lists {count} tasks after seeding {tasks}", server.name);
     }
-    println!("measuring {} ({}s, {} connections)", server.name, load.seconds, load.connections);
+    println!(
+        "measuring {} ({}s, {} connections)",
+        server.name, load.seconds, load.connections
+    );
     let sampler = server.sample_memory();
     let report = tokio::task::block_in_place(|| wrk::run(sh, load, &url, &token))?;
     Ok((report, sampler.finish()))
@@ -158,7 +219,9 @@ fn print_table(rows: &[Row], load: Load, tasks: u32) {
         "GET /api/{{user}}/tasks ({tasks} tasks), wrk -t{} -c{} -d{}s --latency",
         load.threads, load.connections, load.seconds
     );
-    println!("| database | server | requests/s | p50 ms | p99 ms | peak RSS MiB | non-2xx | ratio |");
+    println!(
+        "| database | server | requests/s | p50 ms | p99 ms | peak RSS MiB | non-2xx | ratio |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let peer_rate = rows
@@ -192,27 +255,48 @@ impl Peer {
     fn prepare(sh: &Shell, dir: Option<PathBuf>) -> anyhow::Result<Self> {
         let dir = dir.unwrap_or_else(|| project::root().join("../shared/peers/fastapi-todo"));
         if !dir.join("app.py").exists() {
-            bail!("no peer at {} (expected app.py); pass --peer-dir or --no-peer", dir.display());
+            bail!(
+                "no peer at {} (expected app.py); pass --peer-dir or --no-peer",
+                dir.display()
+            );
         }
         let venv = project::root().join("target/bench/peer-venv");
         let uvicorn = venv.join("bin/uvicorn");
         if !uvicorn.exists() {
             println!("installing the peer's requirements into {}", venv.display());
-            let python = project::require_tool("python3", "apt-get install -y python3 python3-venv")?;
-            cmd!(sh, "{python} -m venv {venv}").run().context("creating the peer's venv")?;
-            let (pip, requirements) = (venv.join("bin/pip"), dir.join("requirements.txt"));
-            cmd!(sh, "{pip} install --quiet --disable-pip-version-check -r {requirements}")
+            let python =
+                project::require_tool("python3", "apt-get install -y python3 python3-venv")?;
+            cmd!(sh, "{python} -m venv {venv}")
                 .run()
-                .context("installing the peer's requirements")?;
+                .context("creating the peer's venv")?;
+            let (pip, requirements) = (venv.join("bin/pip"), dir.join("requirements.txt"));
+            cmd!(
+                sh,
+                "{pip} install --quiet --disable-pip-version-check -r {requirements}"
+            )
+            .run()
+            .context("installing the peer's requirements")?;
         }
-        Ok(Self { dir: dir.canonicalize().unwrap_or(dir), uvicorn })
+        Ok(Self {
+            dir: dir.canonicalize().unwrap_or(dir),
+            uvicorn,
+        })
     }
 
     /// The peer exactly as its README runs it: uvicorn with two workers.
     fn command(&self, port: u16, database_url: &str, secret: &str) -> duct::Expression {
-        duct::cmd!(&self.uvicorn, "app:app", "--host", "127.0.0.1", "--port", port.to_string(), "--workers", "2")
-            .dir(Path::new(&self.dir))
-            .env("DATABASE_URL", database_url)
-            .env("BETTER_AUTH_SECRET", secret)
+        duct::cmd!(
+            &self.uvicorn,
+            "app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port.to_string(),
+            "--workers",
+            "2"
+        )
+        .dir(Path::new(&self.dir))
+        .env("DATABASE_URL", database_url)
+        .env("BETTER_AUTH_SECRET", secret)
     }
 }

@@ -26,13 +26,20 @@ impl Chat {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).context("creating target/bench/chat")?;
         println!("building the backend (release)");
-        cmd!(sh, "cargo build --release --locked -p todo-backend --bin backend").run()?;
+        cmd!(
+            sh,
+            "cargo build --release --locked -p todo-backend --bin backend"
+        )
+        .run()?;
         let secret = super::throwaway_secret();
         let port = free_port()?;
         let expression = duct::cmd!(project::root().join("target/release/backend"))
             .env("PORT", port.to_string())
             .env("BIND", "127.0.0.1")
-            .env("DATABASE_URL", format!("sqlite://{}", work.join("chat.db").display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", work.join("chat.db").display()),
+            )
             .env("BETTER_AUTH_SECRET", &secret)
             .env("CHAT_ENGINE", "builtin");
         let server = Server::start("backend", expression, port, &work.join("backend.log"))?;
@@ -42,14 +49,18 @@ impl Chat {
 
     async fn measure(&self, server: &Server, secret: &str) -> anyhow::Result<()> {
         let client = reqwest::Client::new();
-        server.wait_ready(&client, "/readyz", Duration::from_secs(60)).await?;
+        server
+            .wait_ready(&client, "/readyz", Duration::from_secs(60))
+            .await?;
         let started = Instant::now();
         let mut users = Vec::new();
         for n in 0..self.users {
             let user = format!("chat-bench-{n}");
             let token = super::mint_token(secret, &user)?;
             let (client, base, rounds) = (client.clone(), server.base_url.clone(), self.rounds);
-            users.push(tokio::spawn(async move { one_user(client, base, user, token, rounds).await }));
+            users.push(tokio::spawn(async move {
+                one_user(client, base, user, token, rounds).await
+            }));
         }
         let mut turns: Vec<(usize, Duration)> = Vec::new();
         for user in users {
@@ -59,8 +70,12 @@ impl Chat {
         let mut all: Vec<Duration> = turns.iter().map(|(_, d)| *d).collect();
         all.sort();
         let early: Vec<Duration> = sorted(turns.iter().filter(|(i, _)| *i < 10).map(|(_, d)| *d));
-        let late: Vec<Duration> =
-            sorted(turns.iter().filter(|(i, _)| *i >= 2 * self.rounds as usize - 10).map(|(_, d)| *d));
+        let late: Vec<Duration> = sorted(
+            turns
+                .iter()
+                .filter(|(i, _)| *i >= 2 * self.rounds as usize - 10)
+                .map(|(_, d)| *d),
+        );
         println!();
         println!(
             "built-in chat turns over HTTP (SQLite): {} users × {} rounds (add, then list), {} turns in {:.1}s = {:.0} turns/s",
@@ -72,7 +87,11 @@ impl Chat {
         );
         println!("| turns | p50 ms | p90 ms | p99 ms | max ms |");
         println!("|---|---:|---:|---:|---:|");
-        for (label, set) in [("all", &all), ("first 10 per user", &early), ("last 10 per user", &late)] {
+        for (label, set) in [
+            ("all", &all),
+            ("first 10 per user", &early),
+            ("last 10 per user", &late),
+        ] {
             println!(
                 "| {label} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 percentile(set, 0.50),
@@ -97,13 +116,21 @@ async fn one_user(
     let mut conversation: Option<i64> = None;
     let mut turns = Vec::new();
     for round in 0..rounds {
-        for message in [format!("Add a task to buy milk number {round}"), "Show me all my tasks".to_owned()] {
+        for message in [
+            format!("Add a task to buy milk number {round}"),
+            "Show me all my tasks".to_owned(),
+        ] {
             let mut body = serde_json::json!({ "message": message });
             if let Some(id) = conversation {
                 body["conversation_id"] = id.into();
             }
             let started = Instant::now();
-            let response = client.post(&url).bearer_auth(&token).json(&body).send().await
+            let response = client
+                .post(&url)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
                 .with_context(|| format!("chat turn for {user}"))?;
             let status = response.status();
             let reply: serde_json::Value = response.json().await.context("reading a chat reply")?;

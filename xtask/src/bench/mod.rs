@@ -38,7 +38,10 @@ impl Bench {
 /// A secret for the servers under test only; generated per run, never stored.
 fn throwaway_secret() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("bench-only-{nanos:032x}-{:08x}", std::process::id())
 }
 

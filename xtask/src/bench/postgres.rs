@@ -17,36 +17,74 @@ pub struct Throwaway {
 impl Throwaway {
     /// initdb + start on a free port, trust auth on 127.0.0.1 only.
     pub fn start(work: &Path) -> anyhow::Result<Self> {
-        let bin = project::postgres_bin_dir()
-            .context("PostgreSQL server binaries are not installed: apt-get install -y postgresql")?;
+        let bin = project::postgres_bin_dir().context(
+            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
+        )?;
         let root = work.join("postgres");
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).context("creating the PostgreSQL folder")?;
         let data = root.join("data");
         if running_as_root() {
-            run(&["chown", "-R", "postgres:postgres", &root.display().to_string()], false)?;
+            run(
+                &[
+                    "chown",
+                    "-R",
+                    "postgres:postgres",
+                    &root.display().to_string(),
+                ],
+                false,
+            )?;
         }
         let port = super::server::free_port()?;
         let initdb = bin.join("initdb").display().to_string();
         let data_arg = data.display().to_string();
-        run(&[&initdb, "-D", &data_arg, "-A", "trust", "-U", "postgres", "--no-sync"], true)
-            .context("initdb")?;
+        run(
+            &[
+                &initdb,
+                "-D",
+                &data_arg,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+            true,
+        )
+        .context("initdb")?;
         let pg_ctl = bin.join("pg_ctl").display().to_string();
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
             root.display()
         );
         let log = root.join("server.log").display().to_string();
-        run(&[&pg_ctl, "-D", &data_arg, "-o", &options, "-l", &log, "-w", "-t", "30", "start"], true)
-            .with_context(|| format!("starting PostgreSQL (its log: {log})"))?;
+        run(
+            &[
+                &pg_ctl, "-D", &data_arg, "-o", &options, "-l", &log, "-w", "-t", "30", "start",
+            ],
+            true,
+        )
+        .with_context(|| format!("starting PostgreSQL (its log: {log})"))?;
         Ok(Self { bin, data, port })
     }
 
     /// Creates a database.
     pub fn create_database(&self, name: &str) -> anyhow::Result<()> {
         let createdb = self.bin.join("createdb").display().to_string();
-        run(&[&createdb, "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name], true)
-            .with_context(|| format!("creating database {name}"))
+        run(
+            &[
+                &createdb,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                name,
+            ],
+            true,
+        )
+        .with_context(|| format!("creating database {name}"))
     }
 
     /// A URL for `database` with the given scheme (`postgres`, `postgresql+psycopg`).
@@ -81,7 +119,9 @@ fn run(argv: &[&str], as_postgres: bool) -> anyhow::Result<()> {
         c.args(&argv[1..]);
         c
     };
-    let output = command.output().with_context(|| format!("running {}", argv[0]))?;
+    let output = command
+        .output()
+        .with_context(|| format!("running {}", argv[0]))?;
     if !output.status.success() {
         bail!(
             "{} failed with {}: {}",

@@ -22,7 +22,12 @@ pub struct Server {
 
 impl Server {
     /// Starts `expression` with its output in `log`.
-    pub fn start(name: &str, expression: duct::Expression, port: u16, log: &Path) -> anyhow::Result<Self> {
+    pub fn start(
+        name: &str,
+        expression: duct::Expression,
+        port: u16,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
         let handle = expression
             .stdout_path(log)
             .stderr_to_stdout()
@@ -30,16 +35,31 @@ impl Server {
             .unchecked()
             .start()
             .with_context(|| format!("starting {name}"))?;
-        Ok(Self { name: name.to_owned(), base_url: format!("http://127.0.0.1:{port}"), handle, log: log.to_owned() })
+        Ok(Self {
+            name: name.to_owned(),
+            base_url: format!("http://127.0.0.1:{port}"),
+            handle,
+            log: log.to_owned(),
+        })
     }
 
     /// Waits (at most `limit`) for `path` to answer 200; on failure shows the server's last log lines.
-    pub async fn wait_ready(&self, client: &reqwest::Client, path: &str, limit: Duration) -> anyhow::Result<()> {
+    pub async fn wait_ready(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
         let url = format!("{}{path}", self.base_url);
         let deadline = Instant::now() + limit;
         loop {
             if let Ok(Some(output)) = self.handle.try_wait() {
-                bail!("{} exited with {} before it was ready; its log:\n{}", self.name, output.status, self.log_tail());
+                bail!(
+                    "{} exited with {} before it was ready; its log:\n{}",
+                    self.name,
+                    output.status,
+                    self.log_tail()
+                );
             }
             if let Ok(response) = client.get(&url).send().await
                 && response.status().is_success()
@@ -47,7 +67,11 @@ impl Server {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("{} was not ready at {url} within {limit:?}; its log:\n{}", self.name, self.log_tail());
+                bail!(
+                    "{} was not ready at {url} within {limit:?}; its log:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -76,7 +100,11 @@ impl Server {
                 }
             })
         };
-        MemorySampler { stop, peak_kib, thread: Some(thread) }
+        MemorySampler {
+            stop,
+            peak_kib,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -85,14 +113,24 @@ impl Drop for Server {
         // SIGTERM the tree (uvicorn's master stops its workers), then make sure.
         let tree = process_tree(&self.handle.pids());
         for pid in &tree {
-            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
         }
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && tree.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+        while Instant::now() < deadline
+            && tree
+                .iter()
+                .any(|pid| Path::new(&format!("/proc/{pid}")).exists())
+        {
             std::thread::sleep(Duration::from_millis(50));
         }
         for pid in process_tree(&self.handle.pids()) {
-            let _ = std::process::Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
         }
         let _ = self.handle.kill();
     }
@@ -135,7 +173,12 @@ fn process_tree(roots: &[u32]) -> Vec<u32> {
     let mut index = 0;
     while index < tree.len() {
         let parent = tree[index];
-        tree.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(pid, _)| *pid),
+        );
         index += 1;
     }
     tree
@@ -155,5 +198,8 @@ fn rss_kib(pid: u32) -> u64 {
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr().context("reading the free port")?.port())
+    Ok(listener
+        .local_addr()
+        .context("reading the free port")?
+        .port())
 }

@@ -25,13 +25,19 @@ pub struct Load {
 /// Runs `wrk` against `url` with a bearer token and returns its report.
 pub fn run(sh: &Shell, load: Load, url: &str, token: &str) -> anyhow::Result<WrkReport> {
     let wrk = crate::project::require_tool("wrk", "apt-get install -y wrk")?;
-    let (threads, connections, duration) =
-        (load.threads.to_string(), load.connections.to_string(), format!("{}s", load.seconds));
+    let (threads, connections, duration) = (
+        load.threads.to_string(),
+        load.connections.to_string(),
+        format!("{}s", load.seconds),
+    );
     let header = format!("Authorization: Bearer {token}");
-    let output = cmd!(sh, "{wrk} -t{threads} -c{connections} -d{duration} --latency -H {header} {url}")
-        .quiet()
-        .read()
-        .context("running wrk")?;
+    let output = cmd!(
+        sh,
+        "{wrk} -t{threads} -c{connections} -d{duration} --latency -H {header} {url}"
+    )
+    .quiet()
+    .read()
+    .context("running wrk")?;
     parse(&output).with_context(|| format!("reading wrk's report:\n{output}"))
 }
 
@@ -80,7 +86,10 @@ fn millis(text: &str) -> anyhow::Result<f64> {
     } else {
         bail!("latency `{text}` has no unit");
     };
-    Ok(number.parse::<f64>().with_context(|| format!("latency `{text}`"))? * scale)
+    Ok(number
+        .parse::<f64>()
+        .with_context(|| format!("latency `{text}`"))?
+        * scale)
 }
 
 #[cfg(test)]
