@@ -27,6 +27,35 @@ use crate::{
     read_file_layer,
 };
 
+/// Every environment variable the backend reads (the Helm chart's env is checked against this).
+pub const ENV_VARS: &[&str] = &[
+    "CONFIG_FILE",
+    "BIND",
+    "PORT",
+    "DATABASE_URL",
+    "DATABASE_URL_FILE",
+    "DB_MAX_CONNECTIONS",
+    "MIGRATE_ON_START",
+    "BETTER_AUTH_SECRET",
+    "BETTER_AUTH_SECRET_FILE",
+    "AUTH_JWKS_URL",
+    "TOKEN_TTL_SECONDS",
+    "DEV_MODE",
+    "REQUEST_TIMEOUT_SECONDS",
+    "BODY_LIMIT_BYTES",
+    "SHUTDOWN_GRACE_SECONDS",
+    "CHAT_ENGINE",
+    "OPENAI_API_KEY",
+    "OPENAI_API_KEY_FILE",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_TIMEOUT_SECONDS",
+    "CHAT_HISTORY_WINDOW",
+    "CHAT_MAX_TOOL_STEPS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+];
+
 /// The shortest accepted HS256 key, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -330,6 +359,22 @@ mod tests {
         assert_eq!(config.port, 9100);
         assert_eq!(config.bind, IpAddr::from([127, 0, 0, 1]));
         assert_eq!(config.log.format, crate::LogFormat::Pretty);
+    }
+
+    #[test]
+    fn env_vars_lists_exactly_the_variables_the_backend_reads() {
+        let env = crate::env::RecordingEnv {
+            values: MapEnv::new([("BETTER_AUTH_SECRET", GOOD_SECRET)]),
+            ..Default::default()
+        };
+        BackendConfig::from_env(&env).unwrap();
+        let asked: Vec<String> = env.asked.into_inner().into_iter().collect();
+        let mut listed: Vec<String> = ENV_VARS.iter().map(|s| (*s).to_owned()).collect();
+        listed.sort();
+        assert_eq!(
+            asked, listed,
+            "ENV_VARS must match the names BackendConfig::from_env reads"
+        );
     }
 
     #[test]

@@ -40,6 +40,22 @@ impl EnvSource for MapEnv {
     }
 }
 
+/// Records every name asked for, answering from a map: shows which variables a loader reads.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct RecordingEnv {
+    pub values: MapEnv,
+    pub asked: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
+
+#[cfg(test)]
+impl EnvSource for RecordingEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.asked.borrow_mut().insert(name.to_owned());
+        self.values.var(name)
+    }
+}
+
 /// A plain setting: unset and empty both count as absent.
 pub(crate) fn plain(env: &dyn EnvSource, name: &'static str) -> Option<String> {
     env.var(name).filter(|v| !v.trim().is_empty())

@@ -14,6 +14,18 @@ use crate::{
     ConfigError, EnvSource, LogSettings, ProcessEnv, env, logging::LogFile, read_file_layer,
 };
 
+/// Every environment variable the frontend reads (the Helm chart's env is checked against this).
+pub const ENV_VARS: &[&str] = &[
+    "CONFIG_FILE",
+    "BIND",
+    "PORT",
+    "BACKEND_URL",
+    "PROXY_TIMEOUT_SECONDS",
+    "SHUTDOWN_GRACE_SECONDS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+];
+
 /// Everything the frontend needs to run, validated.
 #[derive(Debug, Clone)]
 pub struct FrontendConfig {
@@ -86,6 +98,19 @@ mod tests {
         let config = FrontendConfig::from_env(&MapEnv::default()).unwrap();
         assert_eq!(config.port, 3000);
         assert_eq!(config.backend_url, "http://localhost:8000");
+    }
+
+    #[test]
+    fn env_vars_lists_exactly_the_variables_the_frontend_reads() {
+        let env = crate::env::RecordingEnv::default();
+        FrontendConfig::from_env(&env).unwrap();
+        let asked: Vec<String> = env.asked.into_inner().into_iter().collect();
+        let mut listed: Vec<String> = ENV_VARS.iter().map(|s| (*s).to_owned()).collect();
+        listed.sort();
+        assert_eq!(
+            asked, listed,
+            "ENV_VARS must match the names FrontendConfig::from_env reads"
+        );
     }
 
     #[test]
