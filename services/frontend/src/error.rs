@@ -1,0 +1,50 @@
+//! The frontend's own error answers: JSON `{"detail", "code"}` as the API contract says.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+/// Why a request could not be answered by the backend (or at all).
+#[derive(Debug, thiserror::Error)]
+pub enum FrontendError {
+    #[error("the backend at {backend} cannot be reached; try again in a moment")]
+    BackendUnavailable { backend: String },
+    #[error("the backend did not answer within {seconds} s (PROXY_TIMEOUT_SECONDS)")]
+    BackendTimeout { seconds: u64 },
+    #[error("the backend's answer could not be relayed; try again")]
+    BadGateway,
+    #[error("the request could not be forwarded: {0}")]
+    BadRequest(String),
+    #[error("no such page: {0}")]
+    NotFound(String),
+}
+
+impl FrontendError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BackendUnavailable { .. } | Self::BadGateway => StatusCode::BAD_GATEWAY,
+            Self::BackendTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BackendUnavailable { .. } => "backend_unavailable",
+            Self::BackendTimeout { .. } => "backend_timeout",
+            Self::BadGateway => "bad_gateway",
+            Self::BadRequest(_) => "bad_request",
+            Self::NotFound(_) => "not_found",
+        }
+    }
+}
+
+impl IntoResponse for FrontendError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "detail": self.to_string(), "code": self.code() });
+        (self.status(), Json(body)).into_response()
+    }
+}
