@@ -1,5 +1,102 @@
 //! The backend binary: with no arguments it serves; subcommands do one job and exit.
 
-fn main() {
-    println!("todo backend: skeleton");
+use std::{process::ExitCode, time::Duration};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use todo_backend::{Application, db::Database, startup, telemetry};
+use todo_config::BackendConfig;
+
+/// The Todo Chatbot API server. Configuration comes from the environment (and `CONFIG_FILE`).
+#[derive(Debug, Parser)]
+#[command(name = "backend", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending database migrations and exit (for a Kubernetes hook Job).
+    Migrate,
+    /// Exit 0 when the server answers 200 at URL within 3 seconds, 1 otherwise.
+    Healthcheck {
+        /// Defaults to http://127.0.0.1:$PORT/readyz.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            None => serve().await,
+            Some(Command::Migrate) => migrate().await,
+            Some(Command::Healthcheck { url }) => healthcheck(url).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config() -> anyhow::Result<BackendConfig> {
+    let config = BackendConfig::load().context("invalid configuration")?;
+    telemetry::init(&config.log);
+    Ok(config)
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = load_config()?;
+    Application::build(config).await?.run_until_stopped().await
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let config = load_config()?;
+    let db = Database::connect_lazy(&config.database, 1)
+        .with_context(|| format!("opening the database ({})", config.database.describe()))?;
+    db.migrate()
+        .await
+        .with_context(|| format!("applying migrations to {}", config.database.describe()))?;
+    tracing::info!(database = %config.database.describe(), "migrations applied");
+    db.close().await;
+    Ok(())
+}
+
+async fn healthcheck(url: Option<String>) -> anyhow::Result<()> {
+    startup::install_crypto_provider();
+    let url = url.unwrap_or_else(|| {
+        let port = std::env::var("PORT").ok().filter(|p| !p.trim().is_empty());
+        format!(
+            "http://127.0.0.1:{}/readyz",
+            port.as_deref().unwrap_or("8000").trim()
+        )
+    });
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .context("building the HTTP client")?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("requesting {url}"))?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    Ok(())
 }

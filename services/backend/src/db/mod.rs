@@ -1,0 +1,263 @@
+//! Persistence: one [`Database`] over PostgreSQL or SQLite, migrations, and the repositories.
+//!
+//! Every query is written once with `$1`-style placeholders, which both drivers accept, and
+//! dispatched to whichever pool is configured by [`on_pool!`].
+
+pub mod conversations;
+pub mod tasks;
+pub mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool, SqlitePool,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use todo_config::DatabaseUrl;
+
+/// How long a request waits for a pooled connection before the database counts as unavailable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A failure of the persistence layer, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached (down, pool exhausted, network): retry later, 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// A uniqueness rule was broken; the message names what already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else: a bug or a broken schema.
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_unavailable(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Other(error)
+        }
+    }
+}
+
+/// Whether an error means "the database is not reachable right now" rather than a bad query.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLite's primary result code is the low byte: BUSY, LOCKED, IOERR, CANTOPEN.
+                let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
+                matches!(primary, 5 | 6 | 10 | 14)
+            } else {
+                // PostgreSQL class 08 (connection exception) and 57P (admin shutdown, cannot
+                // connect now).
+                code.starts_with("08") || code.starts_with("57P")
+            }
+        }
+        _ => false,
+    }
+}
+
+/// A user input that breaks a rule of the data model (lengths, blanks); becomes a 422.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValidationError(pub String);
+
+/// The application's database: a pool over PostgreSQL or over SQLite.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Runs the same expression against whichever pool `$db` holds, with the pool bound to `$pool`.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Database::Postgres($pool) => $body,
+            $crate::db::Database::Sqlite($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl Database {
+    /// Builds the pool without connecting yet: the first query connects, so a server whose
+    /// database is briefly down still starts and reports itself not ready.
+    pub fn connect_lazy(url: &DatabaseUrl, max_connections: u32) -> Result<Self, sqlx::Error> {
+        match url {
+            DatabaseUrl::Postgres(secret) => {
+                let options = postgres_options(secret.expose())?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .idle_timeout(Duration::from_secs(300))
+                    .connect_lazy_with(options);
+                Ok(Self::Postgres(pool))
+            }
+            DatabaseUrl::Sqlite { path } => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_lazy_with(options);
+                Ok(Self::Sqlite(pool))
+            }
+            DatabaseUrl::SqliteMemory => {
+                // One connection that never closes: each connection would be its own database.
+                let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_lazy_with(options);
+                Ok(Self::Sqlite(pool))
+            }
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock for the
+    /// whole run, so replicas starting together apply each migration exactly once.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Self::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+            Self::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+        }
+    }
+
+    /// Runs a trivial query; used by the readiness check.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// `(open connections, idle connections, maximum)` of the pool.
+    pub fn pool_usage(&self) -> (u32, u32, u32) {
+        on_pool!(self, |pool| (
+            pool.size(),
+            u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            pool.options().get_max_connections()
+        ))
+    }
+
+    /// `postgres` or `sqlite`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Closes every connection; pending queries finish first.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await);
+    }
+}
+
+/// Parses a PostgreSQL URL. `sslmode` (`require`, `verify-full`, …) is honoured by sqlx with
+/// rustls, SNI included. `channel_binding` is a libpq parameter that sqlx does not know: its
+/// SCRAM exchange always uses the "client does not support channel binding" header (`n,,`),
+/// which servers that merely offer SCRAM-SHA-256-PLUS accept. The parameter is removed before
+/// parsing and the fact is logged, so a Neon URL that carries `channel_binding=require`
+/// connects over TLS with SCRAM-SHA-256 (no channel binding).
+pub fn postgres_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    let (url, removed) = strip_query_parameter(url, "channel_binding");
+    if let Some(value) = removed {
+        tracing::warn!(
+            channel_binding = %value,
+            "the PostgreSQL driver (sqlx) does not implement channel binding; connecting with \
+             SCRAM-SHA-256 over TLS without it (sslmode still applies)"
+        );
+    }
+    PgConnectOptions::from_str(&url)
+}
+
+/// Removes `name=…` from a URL's query string; returns the new URL and the removed value.
+fn strip_query_parameter(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut removed = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if key == name {
+                removed = Some(value.to_owned());
+                false
+            } else {
+                !pair.is_empty()
+            }
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_owned(), removed)
+    } else {
+        (format!("{base}?{}", kept.join("&")), removed)
+    }
+}
+
+/// The current time at the precision both databases store (microseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn channel_binding_is_removed_and_other_parameters_are_kept() {
+        let (url, removed) = strip_query_parameter(
+            "postgres://u:p@ep-x.neon.tech/db?sslmode=require&channel_binding=require",
+            "channel_binding",
+        );
+        assert_eq!(url, "postgres://u:p@ep-x.neon.tech/db?sslmode=require");
+        assert_eq!(removed.as_deref(), Some("require"));
+        let (url, removed) = strip_query_parameter("postgres://h/db", "channel_binding");
+        assert_eq!((url.as_str(), removed), ("postgres://h/db", None));
+    }
+
+    #[test]
+    fn a_neon_style_url_parses_with_tls_required() {
+        let options = postgres_options(
+            "postgresql://u:p@ep-x.eu-central-1.aws.neon.tech/neondb?sslmode=require&channel_binding=require",
+        )
+        .unwrap();
+        assert_eq!(options.get_host(), "ep-x.eu-central-1.aws.neon.tech");
+        assert!(matches!(
+            options.get_ssl_mode(),
+            sqlx::postgres::PgSslMode::Require
+        ));
+    }
+}

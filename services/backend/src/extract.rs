@@ -1,0 +1,90 @@
+//! Request extractors whose rejections are JSON [`ApiError`]s, so no plain-text axum rejection
+//! ever reaches a client.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
+    http::{header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use crate::{AppState, error::ApiError};
+
+/// A JSON body. Malformed JSON is 400, JSON of the wrong shape is 422, a body over the limit is
+/// 413, a non-JSON content type is 415. A missing content type is read as JSON.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+            let content_type = content_type
+                .to_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let essence = content_type.split(';').next().unwrap_or_default().trim();
+            if !(essence == "application/json" || essence.ends_with("+json")) {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "expected a JSON body (Content-Type: application/json), got `{essence}`"
+                )));
+            }
+        }
+        let limit = state.config.body_limit_bytes;
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge { limit }
+            } else {
+                ApiError::MalformedJson(format!("the request body cannot be read: {rejection}"))
+            }
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::MalformedJson(
+                "the request body is empty; expected JSON".into(),
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| match e.classify() {
+                serde_json::error::Category::Data => ApiError::Validation(e.to_string()),
+                _ => ApiError::MalformedJson(format!("the body is not valid JSON: {e}")),
+            })
+    }
+}
+
+/// Path parameters; a value of the wrong type (a task id that is not a number) is 422.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|rejection| ApiError::Validation(rejection.body_text()))
+    }
+}
+
+/// Query parameters; an unknown value (`status=done`) is 422 naming the accepted ones.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::Validation(rejection.body_text()))
+    }
+}

@@ -1,0 +1,5 @@
+//! HTTP routes, one module per resource, each exporting `router()`.
+
+pub mod auth;
+pub mod ops;
+pub mod tasks;

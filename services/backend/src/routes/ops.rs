@@ -1,0 +1,89 @@
+//! Operations endpoints: `/healthz`, `/readyz`, `/metrics`, `/api/openapi.json`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Serialize;
+
+use crate::{AppState, observability};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+}
+
+/// Liveness: answers as long as the process serves HTTP; checks no dependency.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// Readiness with one entry per check (`database`): `ok` or the reason it failed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    status: &'static str,
+    checks: BTreeMap<&'static str, String>,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let database = observability::check_database(&state.db).await;
+    let ready = database.is_ok();
+    let checks = BTreeMap::from([(
+        "database",
+        database.err().unwrap_or_else(|| "ok".to_owned()),
+    )]);
+    if ready {
+        (
+            StatusCode::OK,
+            Json(Readiness {
+                status: "ready",
+                checks,
+            }),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Readiness {
+                status: "not ready",
+                checks,
+            }),
+        )
+    }
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        observability::render(&state.metrics),
+    )
+        .into_response()
+}
+
+/// This document: OpenAPI 3.1, generated from the handlers.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, content_type = "application/json", body = Object)))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document())
+}

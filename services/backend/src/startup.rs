@@ -1,0 +1,217 @@
+//! Building the application (listener first, so port 0 works) and serving it until a shutdown
+//! signal, with a bounded drain of in-flight requests.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use todo_config::BackendConfig;
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+};
+
+use crate::{
+    AppState,
+    auth::{Authenticator, throttle::SignInThrottle},
+    db::Database,
+    error::ApiError,
+    observability, routes,
+};
+
+/// A built application: bound to its port, database ready, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the listener, opens the database pool and (unless `MIGRATE_ON_START=false`)
+    /// applies pending migrations.
+    pub async fn build(config: BackendConfig) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let metrics = observability::install_metrics()?;
+        let listener = TcpListener::bind((config.bind, config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        let db = Database::connect_lazy(&config.database, config.db_max_connections)
+            .with_context(|| format!("opening the database ({})", config.database.describe()))?;
+        if config.migrate_on_start {
+            db.migrate().await.with_context(|| {
+                format!("applying migrations to {}", config.database.describe())
+            })?;
+        }
+        let state = AppState {
+            auth: Arc::new(Authenticator::new(&config)),
+            config: Arc::new(config),
+            db,
+            sign_in_throttle: Arc::new(SignInThrottle::default()),
+            metrics,
+        };
+        Ok(Self {
+            listener,
+            address,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains (see [`Application::run_until`]).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections and lets in-flight
+    /// requests finish for at most `SHUTDOWN_GRACE_SECONDS`.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            address,
+            state,
+        } = self;
+        let grace = state.config.shutdown_grace;
+        let db = state.db.clone();
+        let monitor = observability::spawn_monitor(db.clone(), state.metrics.clone());
+        tracing::info!(%address, database = %state.config.database.describe(), "serving");
+
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!(
+                grace_seconds = grace.as_secs(),
+                "shutting down; draining in-flight requests"
+            );
+            let _ = stopping_tx.send(true);
+        };
+        let server = axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
+        let deadline = async move {
+            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        let result = tokio::select! {
+            served = server.into_future() => served.context("serving HTTP"),
+            () = deadline => {
+                tracing::warn!("requests still in flight after the grace period; exiting anyway");
+                Ok(())
+            }
+        };
+        monitor.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(2), db.close()).await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// The whole HTTP application over `state`: routes, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit_bytes;
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .merge(routes::tasks::router())
+        .merge(routes::auth::router())
+        .merge(routes::ops::router())
+        .merge(crate::chat::router())
+        .merge(crate::mcp::router(state.clone()))
+        .route_layer(middleware::from_fn(observability::record_matched_route))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(timeout, enforce_timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(observability::track_requests))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn unknown_route(request: Request) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route for {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+/// Answers 504 (JSON) when a request takes longer than `REQUEST_TIMEOUT_SECONDS`.
+async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout(limit).into_response(),
+    }
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    ApiError::internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
+}
+
+/// Installs ring as rustls' process-wide provider (reqwest is built without one). Idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Completes on SIGTERM (Kubernetes, Docker) or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,21 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use todo_config::BackendConfig;
+
+use crate::{
+    auth::{Authenticator, throttle::SignInThrottle},
+    db::Database,
+};
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<BackendConfig>,
+    pub db: Database,
+    pub auth: Arc<Authenticator>,
+    pub sign_in_throttle: Arc<SignInThrottle>,
+    pub metrics: PrometheusHandle,
+}
