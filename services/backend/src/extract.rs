@@ -44,12 +44,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 "the request body is empty; expected JSON".into(),
             ));
         }
+        // Syntax first: `[1,` must be 400 even though its shape is also wrong.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+            .map_err(|e| ApiError::MalformedJson(format!("the body is not valid JSON: {e}")))?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
-            .map_err(|e| match e.classify() {
-                serde_json::error::Category::Data => ApiError::Validation(e.to_string()),
-                _ => ApiError::MalformedJson(format!("the body is not valid JSON: {e}")),
-            })
+            .map_err(|e| ApiError::Validation(e.to_string()))
     }
 }
 

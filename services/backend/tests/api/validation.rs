@@ -1,0 +1,101 @@
+//! Bad input: every refusal is a JSON error with the contract's status, never a 500.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+on_both_databases! {
+    async fn malformed_json_is_400_not_422(app) {
+        let user = app.sign_up(&email("malformed")).await;
+        let id = create_task(&app, &user, "x").await["id"].as_i64().unwrap();
+        for (method, path) in [(Method::POST, tasks_path(&user)), (Method::PUT, task_path(&user, id))] {
+            for raw in ["{bad", "{\"title\": \"unterminated", "[1,"] {
+                let request = app.client.request(method.clone(), app.url(&path))
+                    .header("authorization", user.bearer())
+                    .header("content-type", "application/json")
+                    .body(raw);
+                let reply = send(request, "malformed body").await;
+                assert_eq!((reply.status, reply.code()), (400, "malformed_json"), "{method} {raw}");
+            }
+        }
+        let empty = app.client.post(app.url(&tasks_path(&user)))
+            .header("authorization", user.bearer())
+            .header("content-type", "application/json");
+        assert_eq!(send(empty, "empty body").await.status, 400);
+    }
+
+    async fn json_of_the_wrong_shape_is_422(app) {
+        let user = app.sign_up(&email("shape")).await;
+        for body in [json!({}), json!({"title": 5}), json!({"title": "ok", "description": ["x"]}), json!("a string")] {
+            let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(body.clone())).await;
+            assert_eq!((reply.status, reply.code()), (422, "validation_error"), "{body}");
+        }
+        let id = create_task(&app, &user, "x").await["id"].as_i64().unwrap();
+        let reply = call(&app, Method::PUT, &task_path(&user, id), Some(&user), Some(json!({"completed": "yes"}))).await;
+        assert_eq!(reply.status, 422);
+    }
+
+    async fn title_limits_are_counted_in_characters(app) {
+        let user = app.sign_up(&email("limits")).await;
+        let emoji_200 = "🎉".repeat(200);
+        let ok = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(json!({"title": emoji_200}))).await;
+        assert_eq!(ok.status, 201, "200 emoji (800 bytes) are 200 characters: {:?}", ok.body);
+        assert_eq!(ok.body["title"], emoji_200, "stored and returned unchanged");
+        for (title, why) in [("🎉".repeat(201), "201 characters"), (String::new(), "empty"), ("   ".into(), "blank"), ("a".repeat(201), "201 ascii")] {
+            let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(json!({"title": title}))).await;
+            assert_eq!(reply.status, 422, "{why}");
+            assert!(reply.body["detail"].as_str().unwrap().contains("title"), "the message names the field: {:?}", reply.body);
+        }
+        let id = ok.body["id"].as_i64().unwrap();
+        let reply = call(&app, Method::PUT, &task_path(&user, id), Some(&user), Some(json!({"title": ""}))).await;
+        assert_eq!(reply.status, 422, "updates obey the same limits");
+        let listed = call(&app, Method::GET, &tasks_path(&user), Some(&user), None).await;
+        assert_eq!(listed.body.as_array().unwrap().len(), 1, "refused input created nothing");
+    }
+
+    async fn description_limit_is_1000_characters(app) {
+        let user = app.sign_up(&email("desc")).await;
+        let ok = call(&app, Method::POST, &tasks_path(&user), Some(&user),
+            Some(json!({"title": "t", "description": "ü".repeat(1000)}))).await;
+        assert_eq!(ok.status, 201);
+        let too_long = call(&app, Method::POST, &tasks_path(&user), Some(&user),
+            Some(json!({"title": "t", "description": "ü".repeat(1001)}))).await;
+        assert_eq!(too_long.status, 422);
+        let id = ok.body["id"].as_i64().unwrap();
+        let update = call(&app, Method::PUT, &task_path(&user, id), Some(&user),
+            Some(json!({"description": "x".repeat(1001)}))).await;
+        assert_eq!(update.status, 422);
+    }
+
+    async fn a_body_over_the_limit_is_413(app) {
+        let user = app.sign_up(&email("big")).await;
+        let huge = json!({"title": "t", "description": "x".repeat(1024 * 1024 + 10)});
+        let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(huge)).await;
+        assert_eq!((reply.status, reply.code()), (413, "payload_too_large"));
+    }
+
+    async fn a_non_json_content_type_is_415(app) {
+        let user = app.sign_up(&email("form")).await;
+        let request = app.client.post(app.url(&tasks_path(&user)))
+            .header("authorization", user.bearer())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("title=x");
+        let reply = send(request, "form body").await;
+        assert_eq!(reply.status, 415);
+        assert!(reply.body["detail"].as_str().unwrap().contains("application/json"), "says how to fix it");
+    }
+
+    async fn a_task_id_that_is_not_a_number_is_422(app) {
+        let user = app.sign_up(&email("nan")).await;
+        let reply = call(&app, Method::GET, &format!("{}/abc", tasks_path(&user)), Some(&user), None).await;
+        assert_eq!((reply.status, reply.code()), (422, "validation_error"));
+    }
+
+    async fn unknown_routes_and_methods_answer_json(app) {
+        let missing = call(&app, Method::GET, "/api/nothing/here/at/all", None, None).await;
+        assert_eq!((missing.status, missing.code()), (404, "not_found"));
+        let wrong_method = call(&app, Method::DELETE, "/healthz", None, None).await;
+        assert_eq!((wrong_method.status, wrong_method.code()), (405, "method_not_allowed"));
+    }
+}

@@ -1,0 +1,333 @@
+//! Real PostgreSQL for tests: `TEST_DATABASE_URL` if set, else a throwaway server started from
+//! the installed binaries (once per test process), with a fresh database per test.
+//!
+//! The server programs refuse to run as root, so when the tests run as root they are started
+//! as the `postgres` user through `runuser`. A watchdog shell stops the shared server and
+//! removes its folder when the test process exits, however it exits.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Command, Stdio},
+    sync::OnceLock,
+    time::Duration,
+};
+
+use sqlx::{Connection, PgConnection};
+
+/// The command that installs what these tests need, for error messages.
+pub const INSTALL_HINT: &str = "install PostgreSQL (`sudo apt-get install -y postgresql`) or set TEST_DATABASE_URL to a server \
+     where the user may CREATE DATABASE";
+
+/// A fresh, empty database on a real PostgreSQL server, for one test.
+#[derive(Debug, Clone)]
+pub struct TestPostgres {
+    /// `postgres://…/<fresh database>`.
+    pub url: String,
+    pub database: String,
+}
+
+impl TestPostgres {
+    /// A fresh database on the shared server. `None` (after a loud SKIPPED line) when no
+    /// PostgreSQL is available outside CI; in CI (`CI=true`) that is a panic instead.
+    pub async fn fresh() -> Option<Self> {
+        let admin_url = match shared_server() {
+            Ok(url) => url.clone(),
+            Err(why) => return skip_or_panic(why),
+        };
+        Some(create_database(&admin_url).await)
+    }
+}
+
+/// A PostgreSQL server of the test's own, which the test may stop and start again (to
+/// simulate an outage). Stopped and removed on drop.
+#[derive(Debug)]
+pub struct PrivateServer {
+    local: LocalServer,
+}
+
+impl PrivateServer {
+    /// Starts a private server. `None` (after a SKIPPED line) without PostgreSQL binaries
+    /// outside CI; a panic in CI.
+    pub fn start() -> Option<Self> {
+        match LocalServer::start() {
+            Ok(local) => Some(Self { local }),
+            Err(why) => skip_or_panic(why),
+        }
+    }
+
+    /// A fresh database on this server.
+    pub async fn fresh(&self) -> TestPostgres {
+        create_database(&self.local.admin_url()).await
+    }
+
+    /// Stops the server (fast shutdown: open connections are cut).
+    pub fn stop(&self) {
+        self.local
+            .pg_ctl(&["stop", "-m", "fast", "-w", "-t", "30"])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Starts the stopped server again on the same port.
+    pub fn restart(&self) {
+        self.local.start_server().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local.port
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = self
+            .local
+            .pg_ctl(&["stop", "-m", "immediate", "-w", "-t", "10"]);
+        let _ = std::fs::remove_dir_all(&self.local.dir);
+    }
+}
+
+fn skip_or_panic<T>(why: String) -> Option<T> {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("PostgreSQL is required in CI but is not available: {why}; {INSTALL_HINT}");
+    }
+    eprintln!(
+        "\n!!!! SKIPPED a PostgreSQL test: {why}\n!!!! {INSTALL_HINT}\n!!!! (in CI this is a failure)\n"
+    );
+    None
+}
+
+/// The admin URL of the shared server, started on first use.
+fn shared_server() -> Result<&'static String, String> {
+    static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            if let Some(url) = std::env::var("TEST_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+            {
+                return Ok(url);
+            }
+            let local = LocalServer::start()?;
+            local.watch_parent_process()?;
+            Ok(local.admin_url())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Creates a uniquely named database through `admin_url` and returns its URL.
+async fn create_database(admin_url: &str) -> TestPostgres {
+    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mut last_error = None;
+    // The server may still be finishing its start-up: a few bounded attempts.
+    for _ in 0..20 {
+        match PgConnection::connect(admin_url).await {
+            Ok(mut admin) => {
+                sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("creating test database {database}: {e}"));
+                let _ = admin.close().await;
+                return TestPostgres {
+                    url: replace_database(admin_url, &database),
+                    database,
+                };
+            }
+            Err(e) => last_error = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("cannot connect to the test PostgreSQL server: {last_error:?}")
+}
+
+/// `admin_url` with its database path replaced by `database`.
+fn replace_database(admin_url: &str, database: &str) -> String {
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// A server started from the installed binaries in a temporary folder.
+#[derive(Debug)]
+struct LocalServer {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+}
+
+impl LocalServer {
+    fn start() -> Result<Self, String> {
+        let bin = bin_dir().ok_or("no PostgreSQL server binaries (initdb, pg_ctl) found")?;
+        let as_postgres_user = running_as_root();
+        let dir = tempfile::Builder::new()
+            .prefix("todo-test-pg-")
+            .tempdir()
+            .map_err(|e| format!("creating a temporary folder: {e}"))?
+            .keep();
+        if as_postgres_user {
+            run(
+                Command::new("chown").arg("postgres:postgres").arg(&dir),
+                "chown the test folder",
+            )?;
+        }
+        let port = free_port()?;
+        let server = Self {
+            bin,
+            dir,
+            port,
+            as_postgres_user,
+        };
+        let data = server.data_dir();
+        let mut initdb = server.command("initdb");
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ]);
+        run(&mut initdb, "initdb")?;
+        server.start_server()?;
+        Ok(server)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn start_server(&self) -> Result<(), String> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=300",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log");
+        let log = log.to_string_lossy();
+        self.pg_ctl(&["start", "-w", "-t", "30", "-l", &log, "-o", &options])
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> Result<(), String> {
+        let mut command = self.command("pg_ctl");
+        command.arg("-D").arg(self.data_dir()).args(args);
+        run(&mut command, "pg_ctl")
+    }
+
+    /// A server program, run as the `postgres` user when we are root.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    /// Spawns a watchdog that stops the server and deletes its folder once this process is
+    /// gone (the shared server lives in a static and is never dropped).
+    fn watch_parent_process(&self) -> Result<(), String> {
+        let stop = {
+            let command = self.command("pg_ctl");
+            let mut words: Vec<String> = vec![command.get_program().to_string_lossy().into_owned()];
+            words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+            words.join(" ")
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {stop} -D {data} stop -m immediate -w -t 10 >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            data = self.data_dir().display(),
+            dir = self.dir.display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("starting the server watchdog: {e}"))
+    }
+}
+
+/// `PG_BIN_DIR`, or the newest `/usr/lib/postgresql/<version>/bin` with `initdb`.
+fn bin_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PG_BIN_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    candidates.sort();
+    candidates.pop().map(|(_, bin)| bin)
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("finding a free port: {e}"))
+}
+
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what} cannot start: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_replace_the_path_and_keep_the_query() {
+        assert_eq!(
+            replace_database("postgres://u:p@h:5432/postgres?sslmode=disable", "t1"),
+            "postgres://u:p@h:5432/t1?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h", "t2"), "postgres://h/t2");
+    }
+}
