@@ -4,6 +4,7 @@
 //! `run` method on its flags struct.
 
 mod doctor;
+mod images;
 mod project;
 mod pytools;
 mod test;
@@ -21,6 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Doctor(doctor::Doctor),
+    Images(images::Images),
     Test(test::Test),
 }
 
@@ -30,6 +32,7 @@ fn main() {
         sh.change_dir(project::root());
         match cli.command {
             Command::Doctor(cmd) => cmd.run(&sh),
+            Command::Images(cmd) => cmd.run(&sh),
             Command::Test(cmd) => cmd.run(&sh),
         }
     });

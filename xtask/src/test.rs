@@ -35,6 +35,8 @@ fn suites() -> Vec<Suite> {
         Suite { name: "fmt", about: "rustfmt check", run: fmt },
         Suite { name: "clippy", about: "clippy on every target, warnings denied", run: clippy },
         Suite { name: "unit", about: "the workspace's tests (real PostgreSQL and SQLite)", run: workspace_tests },
+        Suite { name: "dockerfiles", about: "hadolint (no findings) and checkov (no failures) on the Dockerfiles", run: crate::images::scan::dockerfiles },
+        Suite { name: "images", about: "build the images on the Docker Engine and run `images --check`", run: crate::images::suite },
     ]
 }
 

@@ -1,0 +1,386 @@
+//! `cargo xtask images`: builds the service images through the Docker Engine API, prints what it
+//! built, and with `--check` proves each image runs on its own.
+//!
+//! Fast path (default): static binaries from the host in `scratch` images (see `fastpath`).
+//! `--hermetic`: `deploy/docker/Dockerfile`, for engines that can pull the Rust base image.
+
+mod build;
+mod check;
+mod context;
+mod fastpath;
+mod http;
+pub mod scan;
+mod tags;
+
+use std::{collections::HashMap, time::Instant};
+
+use anyhow::Context;
+use bollard::{
+    Docker,
+    query_parameters::{ListImagesOptionsBuilder, TagImageOptionsBuilder},
+};
+use xshell::{Shell, cmd};
+
+use crate::project::{self, Outcome};
+
+/// Build the service images (static binaries in `scratch` images), optionally check and load them.
+#[derive(clap::Args)]
+pub struct Images {
+    /// Registry prefix for the image names, e.g. `ghcr.io/acme` (default: local names only).
+    #[arg(long, value_name = "PREFIX")]
+    registry: Option<String>,
+    /// The Docker Engine to use, e.g. `tcp://192.168.49.2:2376` (default: `DOCKER_HOST`, else
+    /// the local socket); TLS follows `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH` as `minikube docker-env` sets them.
+    #[arg(long, env = "DOCKER_HOST", value_name = "URL")]
+    engine: Option<String>,
+    /// After building, copy the images into this Minikube profile with `minikube image load`.
+    #[arg(long, value_name = "PROFILE")]
+    load: Option<String>,
+    /// Build from `deploy/docker/Dockerfile` (the engine must be able to pull `rust:1.95`).
+    #[arg(long)]
+    hermetic: bool,
+    /// Rebuild even when an image with the same content already exists.
+    #[arg(long)]
+    force: bool,
+    /// Then run each image locked down, exercise it, stop it, and clean up (see docs/containers.md).
+    #[arg(long)]
+    check: bool,
+}
+
+/// One service image.
+#[derive(Debug)]
+pub struct Service {
+    /// The Cargo package.
+    pub package: &'static str,
+    /// The binary, also the Dockerfile's target stage.
+    pub binary: &'static str,
+    /// The image name (without registry or tag).
+    pub image: &'static str,
+    pub description: &'static str,
+    pub port: u16,
+    /// The backend keeps its SQLite database in the `/data` volume.
+    pub data_volume: bool,
+}
+
+pub const SERVICES: [Service; 2] = [
+    Service {
+        package: "todo-backend",
+        binary: "backend",
+        image: "todo-chatbot-backend",
+        description: "Todo Chatbot API: tasks, accounts, chat agent and MCP tools",
+        port: 8000,
+        data_volume: true,
+    },
+    Service {
+        package: "todo-frontend",
+        binary: "frontend",
+        image: "todo-chatbot-frontend",
+        description: "Todo Chatbot web UI and API proxy",
+        port: 3000,
+        data_volume: false,
+    },
+];
+
+/// The label that records the digest of an image's build context, so an unchanged image is
+/// found again instead of being rebuilt.
+const CONTEXT_DIGEST_LABEL: &str = "dev.todo-chatbot.context-digest";
+
+/// What became of one image in this run.
+#[derive(Debug)]
+pub struct Built {
+    pub service: &'static Service,
+    pub reference: String,
+    pub tag: String,
+    pub size_bytes: i64,
+    pub seconds: f64,
+    pub outcome: &'static str,
+}
+
+impl Images {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let revision = tags::Revision::current(sh)?;
+        if !self.hermetic {
+            fastpath::build_static_binaries(sh, &SERVICES)?;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let built = runtime.block_on(async {
+            let docker = connect(self.engine.as_deref()).await?;
+            let built = self.build_all(&docker, &revision).await?;
+            print_table(&built);
+            if self.check {
+                check::run(&docker, &built).await?;
+            }
+            anyhow::Ok(built)
+        })?;
+        if let Some(profile) = &self.load {
+            load_into_minikube(sh, profile, &built)?;
+        }
+        println!("images: done in {:.1}s", started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    async fn build_all(
+        &self,
+        docker: &Docker,
+        revision: &tags::Revision,
+    ) -> anyhow::Result<Vec<Built>> {
+        let hermetic_context = if self.hermetic {
+            Some(context::folder_context(
+                &project::root(),
+                &[HERMETIC_DOCKERFILE],
+            )?)
+        } else {
+            None
+        };
+        let mut built = Vec::new();
+        for service in &SERVICES {
+            let started = Instant::now();
+            let reference =
+                tags::image_reference(self.registry.as_deref(), service.image, &revision.tag)?;
+            let labels = oci_labels(service, revision)?;
+            let progress = build::progress_line(service.image);
+            let outcome = match &hermetic_context {
+                Some(context) => {
+                    let spec = build::BuildSpec {
+                        reference: reference.clone(),
+                        dockerfile: HERMETIC_DOCKERFILE.to_owned(),
+                        context: context.clone(),
+                        labels: HashMap::new(),
+                        build_args: hermetic_build_args(&labels),
+                        target: Some(service.binary.to_owned()),
+                        pull: true,
+                    };
+                    build::build(docker, spec, &progress).await?;
+                    "built (hermetic)"
+                }
+                None => {
+                    self.build_fast(docker, service, &reference, &labels, &progress)
+                        .await?
+                }
+            };
+            progress.finish_and_clear();
+            let inspected = docker
+                .inspect_image(&reference)
+                .await
+                .with_context(|| format!("inspecting the image {reference}"))?;
+            built.push(Built {
+                service,
+                reference,
+                tag: revision.tag.clone(),
+                size_bytes: inspected.size.unwrap_or_default(),
+                seconds: started.elapsed().as_secs_f64(),
+                outcome,
+            });
+        }
+        Ok(built)
+    }
+
+    /// Builds one scratch image, unless an image built from the same context exists (then it
+    /// only gets this run's tag).
+    async fn build_fast(
+        &self,
+        docker: &Docker,
+        service: &Service,
+        reference: &str,
+        labels: &[(String, String)],
+        progress: &indicatif::ProgressBar,
+    ) -> anyhow::Result<&'static str> {
+        let context = fastpath::context(service, labels)?;
+        let digest = tags::hex_digest(&context);
+        let existing = if self.force {
+            None
+        } else {
+            image_with_digest(docker, &digest).await?
+        };
+        if let Some(existing) = existing {
+            if existing.1.iter().any(|t| t == reference) {
+                return Ok("unchanged");
+            }
+            let (repo, tag) = reference
+                .rsplit_once(':')
+                .context("an image reference has a tag")?;
+            let options = TagImageOptionsBuilder::default()
+                .repo(repo)
+                .tag(tag)
+                .build();
+            docker
+                .tag_image(&existing.0, Some(options))
+                .await
+                .with_context(|| {
+                    format!("tagging the existing image {} as {reference}", existing.0)
+                })?;
+            return Ok("unchanged, re-tagged");
+        }
+        let spec = build::BuildSpec {
+            reference: reference.to_owned(),
+            dockerfile: "Dockerfile".to_owned(),
+            context,
+            labels: HashMap::from([(CONTEXT_DIGEST_LABEL.to_owned(), digest)]),
+            build_args: HashMap::new(),
+            target: None,
+            pull: false,
+        };
+        build::build(docker, spec, progress).await?;
+        Ok("built")
+    }
+}
+
+/// The `images` suite of `cargo xtask test`: the default build plus `--check`, on the engine
+/// `DOCKER_HOST` names (or the local one). No engine is a skip outside CI, a failure in CI.
+pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
+    let engine = std::env::var("DOCKER_HOST").ok();
+    let reachable = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(connect(engine.as_deref()));
+    if let Err(err) = reachable {
+        return project::skip_or_fail("images", &format!("no Docker Engine: {err:#}"));
+    }
+    let images = Images {
+        registry: None,
+        engine,
+        load: None,
+        hermetic: false,
+        force: false,
+        check: true,
+    };
+    images.run(sh)?;
+    Ok(Outcome::Passed)
+}
+
+/// The Dockerfile of the hermetic path, relative to the repository root.
+const HERMETIC_DOCKERFILE: &str = "deploy/docker/Dockerfile";
+
+/// Connects to the engine named by `engine` (or `DOCKER_HOST`, or the local socket) and agrees
+/// on an API version with it.
+pub async fn connect(engine: Option<&str>) -> anyhow::Result<Docker> {
+    // TLS engines (`minikube docker-env`) need a process-wide rustls provider; installing it a
+    // second time fails harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let shown = engine.unwrap_or("the local socket (unix:///var/run/docker.sock)");
+    let docker = match engine {
+        Some(host) => Docker::connect_with_host(host),
+        None => Docker::connect_with_defaults(),
+    }
+    .with_context(|| format!("connecting to the Docker Engine at {shown}"))?;
+    let negotiated = tokio::time::timeout(std::time::Duration::from_secs(15), docker.negotiate_version())
+        .await
+        .with_context(|| format!("the Docker Engine at {shown} did not answer within 15 s"))?
+        .with_context(|| {
+            format!("the Docker Engine at {shown} is not reachable; start it, or point --engine/DOCKER_HOST at one")
+        })?;
+    Ok(negotiated)
+}
+
+/// The id and tags of an image built from a context with this digest, if the engine has one.
+async fn image_with_digest(
+    docker: &Docker,
+    digest: &str,
+) -> anyhow::Result<Option<(String, Vec<String>)>> {
+    let filters = HashMap::from([(
+        "label".to_owned(),
+        vec![format!("{CONTEXT_DIGEST_LABEL}={digest}")],
+    )]);
+    let options = ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let images = docker
+        .list_images(Some(options))
+        .await
+        .context("listing the engine's images")?;
+    Ok(images
+        .into_iter()
+        .next()
+        .map(|image| (image.id, image.repo_tags)))
+}
+
+/// The `org.opencontainers.image.*` labels for a service at a revision.
+fn oci_labels(
+    service: &Service,
+    revision: &tags::Revision,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let manifest_file = project::root().join("Cargo.toml");
+    let manifest: toml::Table = std::fs::read_to_string(&manifest_file)
+        .with_context(|| format!("reading {}", manifest_file.display()))?
+        .parse()
+        .with_context(|| format!("parsing {}", manifest_file.display()))?;
+    let package = manifest.get("workspace").and_then(|w| w.get("package"));
+    let field = |name: &str| {
+        package
+            .and_then(|p| p.get(name))
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown")
+    };
+    let label =
+        |key: &str, value: &str| (format!("org.opencontainers.image.{key}"), value.to_owned());
+    Ok(vec![
+        label("title", service.image),
+        label("description", service.description),
+        label("source", field("repository")),
+        label("revision", &revision.commit),
+        label("version", field("version")),
+        label("created", &revision.commit_time),
+        label("licenses", field("license")),
+    ])
+}
+
+/// The hermetic Dockerfile's build arguments, from the same labels.
+fn hermetic_build_args(labels: &[(String, String)]) -> HashMap<String, String> {
+    labels
+        .iter()
+        .filter_map(|(key, value)| {
+            let arg = match key.strip_prefix("org.opencontainers.image.")? {
+                "source" => "SOURCE",
+                "revision" => "REVISION",
+                "version" => "VERSION",
+                "created" => "CREATED",
+                _ => return None,
+            };
+            Some((arg.to_owned(), value.clone()))
+        })
+        .collect()
+}
+
+fn print_table(built: &[Built]) {
+    println!();
+    println!(
+        "{:<28} {:<32} {:>9} {:>10}  result",
+        "image", "tag", "size MB", "seconds"
+    );
+    for image in built {
+        let name = image
+            .reference
+            .rsplit_once(':')
+            .map_or(image.reference.as_str(), |(name, _)| name);
+        // Uncompressed size as the engine reports it, in MB (10^6 bytes) like `docker images`.
+        let megabytes = image.size_bytes as f64 / 1_000_000.0;
+        println!(
+            "{name:<28} {:<32} {megabytes:>9.1} {:>10.1}  {}",
+            image.tag, image.seconds, image.outcome
+        );
+    }
+    println!();
+}
+
+fn load_into_minikube(sh: &Shell, profile: &str, built: &[Built]) -> anyhow::Result<()> {
+    let minikube = project::require_tool(
+        "minikube",
+        "see https://minikube.sigs.k8s.io/docs/start/ (or build inside Minikube: eval $(minikube docker-env))",
+    )?;
+    for image in built {
+        let reference = &image.reference;
+        println!("loading {reference} into Minikube profile {profile}");
+        cmd!(sh, "{minikube} -p {profile} image load {reference}")
+            .run()
+            .with_context(|| {
+                format!("loading {reference} into the Minikube profile `{profile}`")
+            })?;
+    }
+    Ok(())
+}
