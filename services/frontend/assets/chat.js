@@ -55,12 +55,12 @@ function describe(call) {
   }
 }
 
-function bubble(role, text, toolCalls = []) {
+function bubble(role, text, toolCalls = [], { fresh = true } = {}) {
   const mine = role === 'user';
   const actions = (toolCalls ?? []).map(describe);
   return h(
     'article',
-    { class: `msg ${mine ? 'msg-user' : 'msg-assistant'}` },
+    { class: `msg ${mine ? 'msg-user' : 'msg-assistant'}${fresh ? ' is-new' : ''}` },
     h('span', { class: 'visually-hidden' }, mine ? 'You said: ' : 'Assistant: '),
     h('p', { class: 'msg-text' }, text),
     actions.length > 0 &&
@@ -150,7 +150,7 @@ async function loadHistory() {
   try {
     const result = await api('GET', userPath(user.id, `conversations/${conversationId}/messages`));
     const history = Array.isArray(result) ? result : (result?.messages ?? []);
-    messages().replaceChildren(...history.map((m) => bubble(m.role, m.content, m.tool_calls)));
+    messages().replaceChildren(...history.map((m) => bubble(m.role, m.content, m.tool_calls, { fresh: false })));
     showWelcomeIfEmpty();
     scrollToEnd();
   } catch (error) {
