@@ -5,6 +5,8 @@
 
 mod doctor;
 mod images;
+mod lint;
+mod manifests;
 mod project;
 mod pytools;
 mod test;
@@ -23,6 +25,8 @@ struct Cli {
 enum Command {
     Doctor(doctor::Doctor),
     Images(images::Images),
+    Lint(lint::Lint),
+    Manifests(manifests::Manifests),
     Test(test::Test),
 }
 
@@ -33,6 +37,8 @@ fn main() {
         match cli.command {
             Command::Doctor(cmd) => cmd.run(&sh),
             Command::Images(cmd) => cmd.run(&sh),
+            Command::Lint(cmd) => cmd.run(&sh),
+            Command::Manifests(cmd) => cmd.run(&sh),
             Command::Test(cmd) => cmd.run(&sh),
         }
     });

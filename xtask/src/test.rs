@@ -37,6 +37,7 @@ fn suites() -> Vec<Suite> {
         Suite { name: "unit", about: "the workspace's tests (real PostgreSQL and SQLite)", run: workspace_tests },
         Suite { name: "dockerfiles", about: "hadolint (no findings) and checkov (no failures) on the Dockerfiles", run: crate::images::scan::dockerfiles },
         Suite { name: "images", about: "build the images on the Docker Engine and run `images --check`", run: crate::images::suite },
+        Suite { name: "lint", about: "Helm lint/render, Kubernetes schemas, checkov, promtool, manifests drift, chart vs services", run: crate::lint::suite },
     ]
 }
 
