@@ -38,14 +38,24 @@ impl Said {
 impl<'a> Chat<'a> {
     pub async fn new(app: &'a TestApp, name: &str) -> Self {
         let email = format!("{name}-{}@example.com", uuid_like());
-        Self { app, user: app.sign_up(&email).await, conversation_id: None }
+        Self {
+            app,
+            user: app.sign_up(&email).await,
+            conversation_id: None,
+        }
     }
 
     /// Sends a message in the current conversation (a new one the first time); expects 200.
     pub async fn say(&mut self, message: &str) -> Said {
         let said = self.try_say(message, self.conversation_id).await;
-        assert_eq!(said.status, 200, "{message:?} was answered with {}: {}", said.status, said.body);
-        let id = said.body["conversation_id"].as_i64().expect("a conversation id");
+        assert_eq!(
+            said.status, 200,
+            "{message:?} was answered with {}: {}",
+            said.status, said.body
+        );
+        let id = said.body["conversation_id"]
+            .as_i64()
+            .expect("a conversation id");
         self.conversation_id = Some(id);
         said
     }
@@ -56,7 +66,8 @@ impl<'a> Chat<'a> {
         if let Some(id) = conversation_id {
             body["conversation_id"] = json!(id);
         }
-        self.post(&format!("/api/{}/chat", self.user.id), body).await
+        self.post(&format!("/api/{}/chat", self.user.id), body)
+            .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Said {
@@ -102,7 +113,10 @@ impl<'a> Chat<'a> {
     /// Creates a task through the REST API and returns its id.
     pub async fn add(&self, title: &str) -> i64 {
         let said = self
-            .post(&format!("/api/{}/tasks", self.user.id), json!({ "title": title }))
+            .post(
+                &format!("/api/{}/tasks", self.user.id),
+                json!({ "title": title }),
+            )
             .await;
         assert_eq!(said.status, 201, "{}", said.body);
         said.body["id"].as_i64().expect("task id")
@@ -132,5 +146,7 @@ pub fn uuid_like() -> String {
 }
 
 pub async fn sqlite_app() -> TestApp {
-    TestApp::spawn(Backend::Sqlite).await.expect("SQLite is always available")
+    TestApp::spawn(Backend::Sqlite)
+        .await
+        .expect("SQLite is always available")
 }
