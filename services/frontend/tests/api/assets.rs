@@ -146,3 +146,37 @@ async fn an_asset_of_another_version_or_an_unknown_path_is_a_json_404() {
         assert_eq!(body["code"], "not_found", "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_first_load_stays_under_its_100_kb_budget_when_compressed() {
+    let frontend = TestFrontend::spawn(&closed_port_url().await).await;
+    let http = client();
+    let page = http
+        .get(frontend.url("/"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    let mut total = page.bytes().await.unwrap().len();
+    let html = http
+        .get(frontend.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for asset in linked_assets(&html) {
+        let answer = http
+            .get(frontend.url(&asset))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        total += answer.bytes().await.unwrap().len();
+    }
+    assert!(
+        total < 100 * 1024,
+        "the first load is {total} bytes compressed; the budget is 100 KB"
+    );
+}

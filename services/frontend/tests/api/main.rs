@@ -5,6 +5,7 @@
 
 mod assets;
 mod health;
+mod healthcheck;
 mod helpers;
 mod proxy;
 mod shutdown;
