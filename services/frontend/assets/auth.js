@@ -12,6 +12,7 @@ function setMode(next) {
   byId('tab-sign-in').setAttribute('aria-pressed', String(!signUp));
   byId('tab-sign-up').setAttribute('aria-pressed', String(signUp));
   byId('name-field').hidden = !signUp;
+  byId('password-hint').hidden = !signUp;
   byId('auth-title').textContent = signUp ? 'Create your account' : 'Welcome back';
   byId('auth-lede').textContent = signUp
     ? 'One account, one task list, and an assistant that keeps it tidy.'
@@ -23,7 +24,11 @@ function setMode(next) {
 
 function problemWith(email, password) {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return ['auth-email', 'Enter an email address such as you@example.com.'];
-  if (password.length < 8) return ['auth-password', 'The password needs at least 8 characters.'];
+  if (mode === 'sign-in' && !password) return ['auth-password', 'Enter your password.'];
+  const length = [...password].length;
+  if (mode === 'sign-up' && (length < 8 || length > 128)) {
+    return ['auth-password', 'Choose a password of 8 to 128 characters.'];
+  }
   return null;
 }
 
