@@ -1,1 +1,438 @@
-//! placeholder
+//! The process around the API: graceful shutdown, request deadline, migrations (alone and
+//! concurrent), the `migrate` and `healthcheck` subcommands, and refusal of bad settings.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use todo_backend::db::Database;
+use todo_config::DatabaseUrl;
+use todo_testkit::{TEST_SECRET, TestPostgres};
+
+use crate::helpers::*;
+
+const BACKEND: &str = env!("CARGO_BIN_EXE_backend");
+
+/// Locks the task's row from outside the app, so an update of it waits until the returned
+/// transaction ends; returns once the app's query is seen waiting for the lock.
+async fn hold_row_lock(database_url: &str, task_id: i64) -> (PgConnection, PgConnection) {
+    let mut locker = PgConnection::connect(database_url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("SELECT id FROM tasks WHERE id = $1 FOR UPDATE")
+        .bind(task_id)
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let observer = PgConnection::connect(database_url).await.unwrap();
+    (locker, observer)
+}
+
+/// Waits (bounded) until some query of this database waits for a lock.
+async fn wait_until_blocked(observer: &mut PgConnection) {
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut *observer)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the app's update never reached the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let Some(database) = TestPostgres::fresh().await else {
+        return;
+    };
+    let mut app = TestApp::spawn_on(&database.url, &[("SHUTDOWN_GRACE_SECONDS", "20")]).await;
+    let user = app.sign_up(&email("drain")).await;
+    let id = create_task(&app, &user, "before").await["id"]
+        .as_i64()
+        .unwrap();
+    let (mut locker, mut observer) = hold_row_lock(&database.url, id).await;
+
+    let slow = tokio::spawn(
+        app.client
+            .put(app.url(&task_path(&user, id)))
+            .header("authorization", user.bearer())
+            .json(&json!({"title": "finished while draining"}))
+            .send(),
+    );
+    wait_until_blocked(&mut observer).await;
+    let server = app.begin_shutdown().expect("the server task");
+
+    // New connections are refused once draining starts (bounded wait for the listener to close).
+    let fresh_client = reqwest::Client::new();
+    let started = Instant::now();
+    while fresh_client.get(app.url("/healthz")).send().await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the listener never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
+    let response = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request gets its answer");
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["title"], "finished while draining");
+    tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_gives_up_on_a_stuck_request_after_the_grace_period() {
+    let Some(database) = TestPostgres::fresh().await else {
+        return;
+    };
+    let mut app = TestApp::spawn_on(&database.url, &[("SHUTDOWN_GRACE_SECONDS", "1")]).await;
+    let user = app.sign_up(&email("stuck")).await;
+    let id = create_task(&app, &user, "stuck").await["id"]
+        .as_i64()
+        .unwrap();
+    let (mut locker, mut observer) = hold_row_lock(&database.url, id).await;
+    let _stuck = tokio::spawn(
+        app.client
+            .put(app.url(&task_path(&user, id)))
+            .header("authorization", user.bearer())
+            .json(&json!({"title": "never"}))
+            .send(),
+    );
+    wait_until_blocked(&mut observer).await;
+    let server = app.begin_shutdown().expect("the server task");
+    let stopped = tokio::time::timeout(Duration::from_secs(15), server).await;
+    assert!(
+        stopped.is_ok(),
+        "the server must exit although a request is still stuck"
+    );
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_deadline_gets_a_json_504() {
+    let Some(database) = TestPostgres::fresh().await else {
+        return;
+    };
+    let app = TestApp::spawn_on(&database.url, &[("REQUEST_TIMEOUT_SECONDS", "1")]).await;
+    let user = TestUser {
+        id: "deadline-user".into(),
+        email: String::new(),
+        token: app.mint_token("deadline-user"),
+    };
+    let id = create_task(&app, &user, "slow").await["id"]
+        .as_i64()
+        .unwrap();
+    let (mut locker, _observer) = hold_row_lock(&database.url, id).await;
+    let reply = call(
+        &app,
+        reqwest::Method::PUT,
+        &task_path(&user, id),
+        Some(&user),
+        Some(json!({"title": "late"})),
+    )
+    .await;
+    assert_eq!((reply.status, reply.code()), (504, "timeout"));
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    let after = call(
+        &app,
+        reqwest::Method::GET,
+        &task_path(&user, id),
+        Some(&user),
+        None,
+    )
+    .await;
+    assert_eq!(after.status, 200, "the app serves on after a timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_migrators_apply_each_migration_exactly_once() {
+    let Some(database) = TestPostgres::fresh().await else {
+        return;
+    };
+    let url = DatabaseUrl::parse(&database.url).unwrap();
+    let migrators: Vec<Database> = (0..4)
+        .map(|_| Database::connect_lazy(&url, 2).unwrap())
+        .collect();
+    let results = futures::future::join_all(migrators.iter().map(Database::migrate)).await;
+    for (n, result) in results.iter().enumerate() {
+        assert!(result.is_ok(), "migrator {n} failed: {result:?}");
+    }
+    let migration_files =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+            .unwrap()
+            .count();
+    let mut conn = PgConnection::connect(&database.url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        i64::try_from(migration_files).unwrap(),
+        "each migration recorded once"
+    );
+    let (a, b) = tokio::join!(
+        TestApp::spawn_on(&database.url, &[]),
+        TestApp::spawn_on(&database.url, &[]),
+    );
+    assert_eq!(
+        call(&a, reqwest::Method::GET, "/readyz", None, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(&b, reqwest::Method::GET, "/readyz", None, None)
+            .await
+            .status,
+        200
+    );
+}
+
+/// Runs the built binary with only these environment variables (and PATH).
+fn backend(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BACKEND);
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+}
+
+/// Waits (bounded) for a child process and returns its output.
+fn finish(command: &mut Command, limit: Duration) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the backend did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_binary_refuses_a_short_secret_with_a_clear_message() {
+    let output = finish(
+        &mut backend(&[], &[("BETTER_AUTH_SECRET", "too-short")]),
+        Duration::from_secs(20),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("BETTER_AUTH_SECRET") && stderr.contains("32 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("too-short"),
+        "the secret is never echoed: {stderr}"
+    );
+    let output = finish(&mut backend(&[], &[]), Duration::from_secs(20));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BETTER_AUTH_SECRET: is not set"));
+}
+
+#[test]
+fn the_binary_refuses_an_unsupported_database_url_without_echoing_it() {
+    let env = [
+        ("BETTER_AUTH_SECRET", TEST_SECRET),
+        ("DATABASE_URL", "mysql://root:hunter2@db/todo"),
+    ];
+    let output = finish(&mut backend(&[], &env), Duration::from_secs(20));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DATABASE_URL") && stderr.contains("mysql"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn migrate_applies_the_schema_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("nested/folder/todo.db");
+    let url = format!("sqlite://{}", db_path.display());
+    let env = [
+        ("BETTER_AUTH_SECRET", TEST_SECRET),
+        ("DATABASE_URL", url.as_str()),
+    ];
+    let output = finish(&mut backend(&["migrate"], &env), Duration::from_secs(30));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        db_path.exists(),
+        "the folder and the database file were created"
+    );
+    let again = finish(&mut backend(&["migrate"], &env), Duration::from_secs(30));
+    assert!(again.status.success(), "migrating twice is harmless");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthcheck_exits_0_on_a_ready_server_and_1_otherwise() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let url = app.url("/readyz");
+    let ok = tokio::task::spawn_blocking(move || {
+        finish(
+            &mut backend(&["healthcheck", "--url", &url], &[]),
+            Duration::from_secs(10),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let port = app.port.to_string();
+    let by_port = tokio::task::spawn_blocking(move || {
+        finish(
+            &mut backend(&["healthcheck"], &[("PORT", &port)]),
+            Duration::from_secs(10),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(by_port.status.success(), "the default URL uses $PORT");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down_url = format!("http://127.0.0.1:{closed}/readyz");
+    let down = tokio::task::spawn_blocking(move || {
+        finish(
+            &mut backend(&["healthcheck", "--url", &down_url], &[]),
+            Duration::from_secs(10),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+}
+
+#[test]
+fn the_binary_serves_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("todo.db").display());
+    let env = [
+        ("BETTER_AUTH_SECRET", TEST_SECRET),
+        ("DATABASE_URL", url.as_str()),
+        ("PORT", "0"),
+        ("BIND", "127.0.0.1"),
+    ];
+    let mut child = backend(&[], &env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut address = None;
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(20)) {
+        let entry: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("log lines are JSON ({e}): {line}"));
+        if entry["message"] == "serving" {
+            address = entry["address"].as_str().map(str::to_owned);
+            break;
+        }
+    }
+    let address = address.expect("the server logs the address it serves on");
+    let health = reqwest::blocking_get(&format!("http://{address}/healthz"));
+    assert_eq!(health, 200);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "a clean exit after SIGTERM: {status}");
+    let mut saw_request_line = false;
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(5)) {
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if entry["message"] == "request" {
+            saw_request_line = true;
+            for field in ["request_id", "method", "route", "status", "latency_ms"] {
+                assert!(
+                    entry.get(field).is_some(),
+                    "request log lacks {field}: {line}"
+                );
+            }
+        }
+    }
+    assert!(saw_request_line, "one JSON line per request");
+}
+
+mod reqwest {
+    //! The few blocking HTTP calls the process tests need, over a plain TCP socket.
+    pub use ::reqwest::*;
+
+    /// `GET url` with HTTP/1.0; returns the status code.
+    pub fn blocking_get(url: &str) -> u16 {
+        use std::io::{Read, Write};
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest
+            .split_once('/')
+            .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0)
+    }
+}
