@@ -12,6 +12,7 @@ mod consistency;
 pub mod helm;
 mod promtool;
 mod validate;
+mod values_doc;
 
 use std::{
     collections::BTreeMap,
@@ -133,6 +134,7 @@ fn run_checks(sh: &Shell, only: &[Check]) -> anyhow::Result<Outcome> {
     }
 
     guard_rails(sh)?;
+    values_doc::run()?;
 
     let mut outcome = Outcome::Passed;
     if wants(Check::Validate) {
