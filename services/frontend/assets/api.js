@@ -17,12 +17,13 @@ export function onUnauthorized(handler) {
 }
 
 function detailOf(body, status) {
-  const detail = body?.detail;
-  if (typeof detail === 'string' && detail) return detail;
-  // FastAPI-style validation errors: a list of {loc, msg}.
-  if (Array.isArray(detail) && detail[0]?.msg) return detail.map((d) => d.msg).join('; ');
+  // Gateway trouble reads the same whoever reported it (the proxy or the backend).
   if (status === 502 || status === 503) return 'The server is not reachable right now. Try again in a moment.';
   if (status === 504) return 'The server took too long to answer. Try again.';
+  const detail = body?.detail;
+  if (typeof detail === 'string' && detail) return detail.charAt(0).toUpperCase() + detail.slice(1);
+  // FastAPI-style validation errors: a list of {loc, msg}.
+  if (Array.isArray(detail) && detail[0]?.msg) return detail.map((d) => d.msg).join('; ');
   return `Something went wrong (HTTP ${status}). Try again.`;
 }
 

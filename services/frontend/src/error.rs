@@ -9,8 +9,9 @@ use axum::{
 /// Why a request could not be answered by the backend (or at all).
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
-    #[error("the backend at {backend} cannot be reached; try again in a moment")]
-    BackendUnavailable { backend: String },
+    /// The backend's address stays in the server's log, not in the client's answer.
+    #[error("the backend cannot be reached; try again in a moment")]
+    BackendUnavailable,
     #[error("the backend did not answer within {seconds} s (PROXY_TIMEOUT_SECONDS)")]
     BackendTimeout { seconds: u64 },
     #[error("the backend's answer could not be relayed; try again")]
@@ -24,7 +25,7 @@ pub enum FrontendError {
 impl FrontendError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BackendUnavailable { .. } | Self::BadGateway => StatusCode::BAD_GATEWAY,
+            Self::BackendUnavailable | Self::BadGateway => StatusCode::BAD_GATEWAY,
             Self::BackendTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -33,7 +34,7 @@ impl FrontendError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BackendUnavailable { .. } => "backend_unavailable",
+            Self::BackendUnavailable => "backend_unavailable",
             Self::BackendTimeout { .. } => "backend_timeout",
             Self::BadGateway => "bad_gateway",
             Self::BadRequest(_) => "bad_request",

@@ -107,9 +107,7 @@ fn upstream_failure(state: &AppState, error: &reqwest::Error) -> FrontendError {
         count_upstream_error("connect");
         metrics::gauge!("backend_up").set(0.0);
         tracing::warn!(error = %error, backend = %state.config.backend_url, "backend unreachable");
-        return FrontendError::BackendUnavailable {
-            backend: state.config.backend_url.clone(),
-        };
+        return FrontendError::BackendUnavailable;
     }
     count_upstream_error("other");
     tracing::warn!(error = ?error, "proxied call failed");

@@ -65,6 +65,121 @@ async fn the_task_panel_works_from_the_keyboard_alone() {
     }
 }
 
+#[tokio::test]
+async fn a_failed_chat_turn_is_shown_inline_and_succeeds_on_retry() {
+    let Some((browser, driver)) = browser_tools() else {
+        return;
+    };
+    let mut backend = RealBackend::spawn().await;
+    let frontend = Frontend::spawn(&backend.url).await;
+    let chromedriver = ChromeDriver::start(&driver).await;
+    let page = chromedriver.session(&browser, 1280, 900).await;
+
+    let outcome = async {
+        page.goto(&frontend.url)
+            .await
+            .map_err(|e| format!("opening the UI: {e}"))?;
+        sign_up_in_ui(&page, "Linus").await?;
+        backend.stop().await;
+        type_into(&page, "#chat-input", "Add a task to buy groceries").await?;
+        click(&page, "#chat-send").await?;
+        step(
+            "an inline error offers a retry",
+            page.wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css(".msg-error button")),
+        )
+        .await?;
+        save_screenshot(&page, "ui-chat-error").await;
+        backend.restart().await;
+        click(&page, ".msg-error button").await?;
+        step(
+            "the retried turn gets its reply",
+            page.wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css(".msg-assistant .action-added")),
+        )
+        .await?;
+        let errors = step("counting errors", page.find_all(Locator::Css(".msg-error"))).await?;
+        if !errors.is_empty() {
+            return Err("the error must go away once the retry succeeded".to_owned());
+        }
+        let user_turns = step(
+            "counting the user's messages",
+            page.find_all(Locator::Css(".msg-user")),
+        )
+        .await?;
+        if user_turns.len() != 1 {
+            return Err(format!(
+                "a retry must not repeat the message; {} shown",
+                user_turns.len()
+            ));
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    page.close().await.unwrap();
+    if let Err(step) = outcome {
+        panic!("{step}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_session_leads_back_to_sign_in_with_a_reason() {
+    let Some((browser, driver)) = browser_tools() else {
+        return;
+    };
+    let backend = RealBackend::spawn().await;
+    let frontend = Frontend::spawn(&backend.url).await;
+    let chromedriver = ChromeDriver::start(&driver).await;
+    let page = chromedriver.session(&browser, 1280, 900).await;
+
+    let outcome = async {
+        page.goto(&frontend.url)
+            .await
+            .map_err(|e| format!("opening the UI: {e}"))?;
+        sign_up_in_ui(&page, "Barbara").await?;
+        // A token the backend no longer accepts, as after its expiry.
+        let spoil = "const s = JSON.parse(localStorage.getItem('todo.session'));
+                     s.token = s.token.slice(0, -4) + 'AAAA';
+                     localStorage.setItem('todo.session', JSON.stringify(s));";
+        step("spoiling the stored token", page.execute(spoil, vec![])).await?;
+        page.refresh()
+            .await
+            .map_err(|e| format!("reloading: {e}"))?;
+        step(
+            "the sign-in card comes back",
+            page.wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css("#auth-view:not([hidden])")),
+        )
+        .await?;
+        step(
+            "it says why",
+            page.wait().at_most(WAIT).for_element(Locator::XPath(
+                "//*[@id='auth-error'][contains(., 'session has ended')]",
+            )),
+        )
+        .await?;
+        let stored = step(
+            "reading the stored session",
+            page.execute("return localStorage.getItem('todo.session')", vec![]),
+        )
+        .await?;
+        if !stored.is_null() {
+            return Err(format!(
+                "the rejected token must be forgotten, found {stored}"
+            ));
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    page.close().await.unwrap();
+    if let Err(step) = outcome {
+        panic!("{step}");
+    }
+}
+
 /// Adds, renames, deletes (with undo) and filters tasks with key presses only.
 async fn keyboard_walk_through(page: &Client, frontend: &Frontend) -> Result<(), String> {
     let enter = char::from(Key::Enter).to_string();

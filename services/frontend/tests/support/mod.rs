@@ -1,5 +1,5 @@
-//! Shared by the test binaries that need the real backend: it runs in-process on a port of
-//! its own, with a SQLite database in a temporary folder that survives restarts.
+//! Shared by the test binaries that need the real backend: `todo-testkit`'s `TestApp` on port 0,
+//! with a SQLite database in a temporary folder of ours, so it survives restarts.
 //!
 //! Start the backend BEFORE the frontend: both install the process's one metrics recorder,
 //! and only the backend refuses to start without it.
@@ -9,88 +9,51 @@
 use std::time::Duration;
 
 use tempfile::TempDir;
-use todo_config::{BackendConfig, FrontendConfig, MapEnv};
-use tokio::{sync::oneshot, task::JoinHandle};
+use todo_config::{FrontendConfig, MapEnv};
+use todo_testkit::TestApp;
+use tokio::task::JoinHandle;
 
 /// No test waits longer than this for anything.
 pub const WAIT: Duration = Duration::from_secs(30);
-
-/// A throwaway signing key, long enough for the backend's check.
-const TEST_SECRET: &str = "change-me-test-only-0123456789abcdef0123456789";
 
 /// The real backend, with a database that outlives restarts of the server.
 pub struct RealBackend {
     pub url: String,
     port: u16,
-    folder: TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
+    database_url: String,
+    app: Option<TestApp>,
+    _folder: TempDir,
 }
 
 impl RealBackend {
     pub async fn spawn() -> Self {
         let folder = tempfile::tempdir().unwrap();
-        let (port, stop, server) = start(&folder, 0).await;
+        let database_url = format!("sqlite://{}", folder.path().join("todo.db").display());
+        let app = TestApp::spawn_on(&database_url, &[]).await;
         Self {
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            folder,
-            stop: Some(stop),
-            server: Some(server),
+            url: app.address.clone(),
+            port: app.port,
+            database_url,
+            app: Some(app),
+            _folder: folder,
         }
     }
 
     /// Stops the server (graceful, bounded); its port stops answering.
     pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            tokio::time::timeout(WAIT, server)
+        if let Some(app) = self.app.take() {
+            tokio::time::timeout(WAIT, app.shutdown())
                 .await
                 .expect("the backend did not stop")
-                .unwrap()
                 .unwrap();
         }
     }
 
     /// Starts it again on the same port, with the same database.
     pub async fn restart(&mut self) {
-        let (_, stop, server) = start(&self.folder, self.port).await;
-        self.stop = Some(stop);
-        self.server = Some(server);
+        let port = self.port.to_string();
+        self.app = Some(TestApp::spawn_on(&self.database_url, &[("PORT", port.as_str())]).await);
     }
-}
-
-impl Drop for RealBackend {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
-    }
-}
-
-async fn start(
-    folder: &TempDir,
-    port: u16,
-) -> (u16, oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
-    let database = format!("sqlite://{}", folder.path().join("todo.db").display());
-    let port_text = port.to_string();
-    let env = MapEnv::new([
-        ("DATABASE_URL", database.as_str()),
-        ("BETTER_AUTH_SECRET", TEST_SECRET),
-        ("PORT", port_text.as_str()),
-        ("BIND", "127.0.0.1"),
-        ("CHAT_ENGINE", "builtin"),
-    ]);
-    let config = BackendConfig::from_env(&env).unwrap();
-    let app = todo_backend::Application::build(config).await.unwrap();
-    let port = app.port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    (port, stop, server)
 }
 
 /// A frontend in front of `backend_url`, serving until the test ends.
