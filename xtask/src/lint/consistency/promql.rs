@@ -120,7 +120,7 @@ fn split_at_label_list(text: &str) -> Option<(&str, &str)> {
             let end = i + keyword.len();
             let boundary_before =
                 i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-            if boundary_before && text[i..].starts_with(keyword) {
+            if boundary_before && text.get(i..).is_some_and(|t| t.starts_with(keyword)) {
                 let after = text[end..].trim_start();
                 if after.starts_with('(') {
                     let close = after.find(')')?;
