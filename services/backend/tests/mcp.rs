@@ -264,17 +264,11 @@ async fn another_users_id_or_task_is_refused() {
 async fn mcp_without_a_valid_token_is_401() {
     let (app, _user) = app_and_user("anonymous").await;
     let error = connect(&app, None).await.expect_err("no token, no session");
-    assert!(
-        error.to_lowercase().contains("auth required"),
-        "{error}"
-    );
+    assert!(error.to_lowercase().contains("auth required"), "{error}");
     let error = connect(&app, Some("not-a-jwt"))
         .await
         .expect_err("a bad token is refused");
-    assert!(
-        error.to_lowercase().contains("auth required"),
-        "{error}"
-    );
+    assert!(error.to_lowercase().contains("auth required"), "{error}");
 
     let raw = app
         .client

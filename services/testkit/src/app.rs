@@ -213,7 +213,7 @@ pub fn unix_now() -> u64 {
         .unwrap_or_default()
 }
 
-mod base64_url {
+pub mod base64_url {
     //! Unpadded base64url, enough to build an unsigned JWT by hand.
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -8,6 +8,8 @@
 pub mod app;
 pub mod postgres;
 
-pub use app::{Backend, TEST_SECRET, TestApp, TestUser, mint_token_with, unix_now, unsigned_token};
+pub use app::{
+    Backend, TEST_SECRET, TestApp, TestUser, base64_url, mint_token_with, unix_now, unsigned_token,
+};
 pub use jsonwebtoken::Algorithm;
 pub use postgres::{PrivateServer, TestPostgres};

@@ -16,6 +16,8 @@ const CACHE_TTL: Duration = Duration::from_secs(600);
 /// hammer the key server).
 const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// After a failed fetch, no new attempt for this long.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 
 struct Cached {
     keys: JwkSet,
@@ -27,6 +29,9 @@ pub struct JwksCache {
     url: String,
     client: reqwest::Client,
     cached: Mutex<Option<Cached>>,
+    /// When a fetch last failed: while the key server is down, tokens fail fast instead of
+    /// each waiting for a fetch.
+    last_failure: Mutex<Option<Instant>>,
 }
 
 impl JwksCache {
@@ -39,6 +44,7 @@ impl JwksCache {
             url,
             client,
             cached: Mutex::new(None),
+            last_failure: Mutex::new(None),
         }
     }
 
@@ -73,6 +79,18 @@ impl JwksCache {
     }
 
     async fn fetch(&self) -> Result<Cached, TokenError> {
+        let mut last_failure = self.last_failure.lock().await;
+        if last_failure.is_some_and(|at| at.elapsed() < FAILURE_BACKOFF) {
+            return Err(TokenError::Invalid(
+                "the key set to verify it cannot be fetched".into(),
+            ));
+        }
+        let fetched = self.fetch_now().await;
+        *last_failure = fetched.is_err().then(Instant::now);
+        fetched
+    }
+
+    async fn fetch_now(&self) -> Result<Cached, TokenError> {
         let unreachable = |e: reqwest::Error| {
             tracing::warn!(error = %e, url = %self.url, "cannot fetch the JWKS");
             TokenError::Invalid("the key set to verify it cannot be fetched".into())

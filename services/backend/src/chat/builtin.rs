@@ -2,14 +2,17 @@
 //! the answer. No network, no key, deterministic. A task named by words costs one extra
 //! `list_tasks` call (recorded like any other) so the engine can see which task is meant.
 
-use todo_nlu::{Action, Change, Intent, Plan, Reference, TaskSnapshot};
+use todo_nlu::{Action, Change, HelpTopic, Intent, Plan, Reference, TaskSnapshot};
 
 use super::{
     engine::{ChatEngine, Reply, ToolRecorder, Turn},
     replies,
 };
 use crate::{
-    db::DbError,
+    db::{
+        DbError,
+        conversations::{Message, Role},
+    },
     tools::{
         self, AddTaskInput, ListTasksInput, StatusArg, TaskIdInput, ToolName, UpdateTaskInput,
     },
@@ -26,7 +29,9 @@ impl ChatEngine for BuiltinEngine {
 
     async fn respond(&self, turn: Turn<'_>) -> Result<Reply, DbError> {
         let mut recorder = ToolRecorder::new(turn.db, turn.user_id);
-        let response = answer(&mut recorder, turn.message).await?;
+        let intent = todo_nlu::understand(turn.message);
+        let intent = with_previous_task(intent, last_mentioned_task(turn.history));
+        let response = answer(&mut recorder, intent).await?;
         Ok(Reply {
             response,
             tool_calls: recorder.calls,
@@ -43,8 +48,56 @@ fn status_arg(status: todo_nlu::StatusFilter) -> StatusArg {
     }
 }
 
-async fn answer(recorder: &mut ToolRecorder<'_>, message: &str) -> Result<String, DbError> {
-    let intent = todo_nlu::understand(message);
+/// The one task the last reply named ("Added task 7: …"), for "mark it as done".
+fn last_mentioned_task(history: &[Message]) -> Option<i64> {
+    let reply = history.iter().rev().find(|m| m.role == Role::Assistant)?;
+    let mut ids: Vec<i64> = reply
+        .content
+        .split("task ")
+        .skip(1)
+        .filter_map(|after| {
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect();
+    ids.dedup();
+    match ids.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    }
+}
+
+/// Replaces "it" with the task the conversation was just about, or asks which task.
+fn with_previous_task(intent: Intent, previous: Option<i64>) -> Intent {
+    let settle = |target: Reference, action: Action| match (target, previous) {
+        (Reference::Previous, Some(id)) => Ok(Reference::Id(id)),
+        (Reference::Previous, None) => Err(Intent::Help(HelpTopic::MissingTarget(action))),
+        (other, _) => Ok(other),
+    };
+    match intent {
+        Intent::Complete { target } => settle(target, Action::Complete)
+            .map_or_else(|help| help, |target| Intent::Complete { target }),
+        Intent::Delete { target } => settle(target, Action::Delete)
+            .map_or_else(|help| help, |target| Intent::Delete { target }),
+        Intent::Update { readings } => {
+            let settled: Vec<_> = readings
+                .into_iter()
+                .filter_map(|mut reading| {
+                    reading.target = settle(reading.target, Action::Update).ok()?;
+                    Some(reading)
+                })
+                .collect();
+            if settled.is_empty() {
+                Intent::Help(HelpTopic::MissingTarget(Action::Update))
+            } else {
+                Intent::Update { readings: settled }
+            }
+        }
+        other => other,
+    }
+}
+
+async fn answer(recorder: &mut ToolRecorder<'_>, intent: Intent) -> Result<String, DbError> {
     let plan = if intent.needs_snapshot() {
         let input = ListTasksInput {
             user_id: recorder.caller().to_owned(),
@@ -97,7 +150,7 @@ fn plan_by_id(intent: Intent) -> Plan {
                 },
             }
         }
-        Intent::Update { .. } => Plan::Help(todo_nlu::HelpTopic::MissingChange),
+        Intent::Update { .. } => Plan::Help(HelpTopic::MissingChange),
         Intent::Complete { target } => Plan::NotFound {
             action: Action::Complete,
             reference: target,

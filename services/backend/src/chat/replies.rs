@@ -29,6 +29,11 @@ pub fn help(topic: HelpTopic) -> String {
         HelpTopic::MissingChange => "What should it become? For example: \"Change task 1 to \
              'Call mom tonight'\" or \"Set the description of task 1 to 'after dinner'\"."
             .to_owned(),
+        HelpTopic::OneAtATime(action) => format!(
+            "I {verb} one task at a time, so I haven't changed anything. Name one, e.g. \"{verb} \
+             task 3\", then the next.",
+            verb = action.verb()
+        ),
         HelpTopic::Reopen => "I can only mark tasks as complete. To reopen one, untick it in \
              your task list, or add it again."
             .to_owned(),
@@ -40,6 +45,7 @@ fn describe(reference: &Reference) -> String {
         Reference::Id(id) => format!("task {id}"),
         Reference::Position(n) => format!("a task number {n} in your list"),
         Reference::Last => "a last task".to_owned(),
+        Reference::Previous => "the task you mean".to_owned(),
         Reference::Words(words) => format!("a task matching \"{words}\""),
     }
 }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod jwks;
 mod lifecycle;
 mod operations;
 mod outage;

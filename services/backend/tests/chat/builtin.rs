@@ -290,3 +290,52 @@ async fn a_too_long_title_is_refused_with_the_limit() {
     );
     assert!(chat.tasks().await.is_empty());
 }
+
+#[tokio::test]
+async fn it_means_the_task_the_last_reply_named_and_nothing_when_that_is_unclear() {
+    let app = sqlite_app().await;
+    let mut chat = Chat::new(&app, "pronouns").await;
+    chat.say("add buy milk").await;
+    let said = chat.say("mark it as done").await;
+    assert_eq!(said.tools(), ["complete_task"], "{}", said.response());
+    assert_eq!(
+        chat.tasks().await[0]["completed"],
+        true,
+        "the milk task was completed"
+    );
+
+    chat.say("add call mom").await;
+    chat.say("show my tasks").await;
+    let said = chat.say("delete it").await;
+    assert!(
+        said.tools().is_empty(),
+        "the list named two tasks: {}",
+        said.response()
+    );
+    assert!(
+        said.response().contains("Which task"),
+        "{}",
+        said.response()
+    );
+    assert_eq!(chat.tasks().await.len(), 2, "nothing was deleted");
+}
+
+#[tokio::test]
+async fn several_tasks_at_once_are_declined_without_changes() {
+    let app = sqlite_app().await;
+    let mut chat = Chat::new(&app, "bulk").await;
+    chat.add("Buy milk").await;
+    chat.add("Call mom").await;
+    for message in ["delete everything", "mark all tasks as done"] {
+        let said = chat.say(message).await;
+        assert!(said.tools().is_empty(), "{message:?}");
+        assert!(
+            said.response().contains("one task at a time"),
+            "{}",
+            said.response()
+        );
+    }
+    let tasks = chat.tasks().await;
+    assert_eq!(tasks.len(), 2);
+    assert!(tasks.iter().all(|t| t["completed"] == false));
+}
