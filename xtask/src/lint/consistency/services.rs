@@ -54,7 +54,10 @@ pub fn exercise(sh: &Shell, containers: &[Container]) -> anyhow::Result<BTreeSet
     cmd!(sh, "cargo build --quiet -p todo-backend -p todo-frontend")
         .run()
         .context("building the backend and frontend binaries")?;
-    let bin = project::root().join("target").join("debug");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| project::root().join(dir))
+        .unwrap_or_else(|| project::root().join("target"));
+    let bin = target.join("debug");
     let work = tempfile::tempdir().context("creating a work folder for the services")?;
 
     let key_file = work.path().join("better-auth-secret");
