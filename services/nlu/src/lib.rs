@@ -74,12 +74,15 @@ pub enum Reference {
     Last,
     /// Words of the title, as the person wrote them ("the meeting task" → "meeting").
     Words(String),
+    /// "it", "that one", "the task": the task the conversation was just about. The caller
+    /// replaces it with an id from the conversation; on its own it matches nothing.
+    Previous,
 }
 
 impl Reference {
     /// True when the task list is needed to know which task is meant.
     pub fn needs_snapshot(&self) -> bool {
-        !matches!(self, Self::Id(_))
+        !matches!(self, Self::Id(_) | Self::Previous)
     }
 }
 
@@ -115,6 +118,8 @@ pub enum HelpTopic {
     MissingChange,
     /// "mark task 3 as not done": the tools only complete tasks.
     Reopen,
+    /// "delete everything", "complete tasks 3 and 4": one task at a time.
+    OneAtATime(Action),
 }
 
 /// What a message asks for.

@@ -78,6 +78,7 @@ fn scored_matches<'t>(
             .into_iter()
             .collect(),
         Reference::Last => by_id.last().copied().into_iter().collect(),
+        Reference::Previous => Vec::new(),
         Reference::Words(words) => {
             let wanted = content_words(words);
             if wanted.is_empty() {

@@ -271,6 +271,76 @@ fn completing_is_understood_in_many_phrasings() {
 }
 
 #[test]
+fn it_and_that_name_the_task_the_conversation_was_about() {
+    check(&[
+        (
+            "mark it as done",
+            Intent::Complete {
+                target: Reference::Previous,
+            },
+        ),
+        (
+            "delete that one",
+            Intent::Delete {
+                target: Reference::Previous,
+            },
+        ),
+        (
+            "remove the task please",
+            Intent::Delete {
+                target: Reference::Previous,
+            },
+        ),
+    ]);
+    let Intent::Update { readings } = understand("rename it to Buy oat milk") else {
+        panic!("not an update");
+    };
+    assert_eq!(readings[0].target, Reference::Previous);
+}
+
+#[test]
+fn several_tasks_at_once_are_declined_one_at_a_time() {
+    check(&[
+        (
+            "mark all tasks as done",
+            Intent::Help(HelpTopic::OneAtATime(Action::Complete)),
+        ),
+        (
+            "delete everything",
+            Intent::Help(HelpTopic::OneAtATime(Action::Delete)),
+        ),
+        (
+            "delete tasks 3 and 4",
+            Intent::Help(HelpTopic::OneAtATime(Action::Delete)),
+        ),
+        (
+            "delete the all hands meeting",
+            Intent::Delete {
+                target: words("all hands meeting"),
+            },
+        ),
+    ]);
+}
+
+#[test]
+fn sentences_that_are_tasks_themselves_are_added() {
+    check(&[
+        (
+            "Schedule a meeting with Bob",
+            add("Schedule a meeting with Bob"),
+        ),
+        ("buy milk", add("Buy milk")),
+        ("call mom tonight", add("Call mom tonight")),
+        ("Put milk on the shopping list", add("Milk")),
+        (
+            "Remind me tomorrow to call the bank",
+            add("Call the bank tomorrow"),
+        ),
+        ("Note: pick up dry cleaning", add("Pick up dry cleaning")),
+    ]);
+}
+
+#[test]
 fn reopening_is_explained_rather_than_done() {
     check(&[
         ("mark task 3 as not done", Intent::Help(HelpTopic::Reopen)),
@@ -324,8 +394,18 @@ fn deleting_is_understood_in_many_phrasings() {
             },
         ),
         (
-            "delete it",
+            "delete",
             Intent::Help(HelpTopic::MissingTarget(Action::Delete)),
+        ),
+        (
+            "please remove",
+            Intent::Help(HelpTopic::MissingTarget(Action::Delete)),
+        ),
+        (
+            "delete it",
+            Intent::Delete {
+                target: Reference::Previous,
+            },
         ),
         (
             "I need to delete the meeting task",

@@ -1,7 +1,10 @@
 //! Requests to complete or delete one task.
 
 use super::vocabulary::*;
-use super::{reference::reference, verb};
+use super::{
+    reference::{is_bulk, reference},
+    verb,
+};
 use crate::text::{Token, strip_all, strip_all_suffixes, strip_suffix_phrase};
 use crate::{Action, HelpTopic, Intent};
 
@@ -52,6 +55,9 @@ fn complete_object(text: &str, rest: &[Token]) -> Intent {
         &["off", ":", "as done", "as complete", "as completed"],
     );
     let rest = strip_all_suffixes(rest, DONE_SUFFIXES);
+    if is_bulk(rest) {
+        return Intent::Help(HelpTopic::OneAtATime(Action::Complete));
+    }
     match reference(text, rest) {
         Some(target) => Intent::Complete { target },
         None => Intent::Help(HelpTopic::MissingTarget(Action::Complete)),
@@ -77,6 +83,9 @@ pub(super) fn complete_by_state(text: &str, tokens: &[Token]) -> Option<Intent> 
 pub(super) fn delete(text: &str, tokens: &[Token]) -> Option<Intent> {
     let rest = verb(tokens, DELETE_VERBS)?;
     let rest = strip_all_suffixes(rest, LIST_EXITS);
+    if is_bulk(rest) {
+        return Some(Intent::Help(HelpTopic::OneAtATime(Action::Delete)));
+    }
     Some(match reference(text, rest) {
         Some(target) => Intent::Delete { target },
         None => Intent::Help(HelpTopic::MissingTarget(Action::Delete)),

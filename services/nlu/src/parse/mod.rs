@@ -16,7 +16,7 @@ use crate::{
     text::{Kind, Token, strip_all, strip_all_suffixes, strip_any, strip_phrase, title, tokenize},
 };
 use act::{complete, complete_by_state, delete, early_complete};
-use add::add;
+use add::{add, task_sentence};
 use list::{bare_list, list};
 use update::{description_change, update};
 use vocabulary::*;
@@ -112,7 +112,7 @@ fn classify(text: &str, tokens: &[Token]) -> Intent {
             add_from_need(text, rest)
         };
     }
-    let rules: [Rule; 7] = [
+    let rules: [Rule; 8] = [
         early_complete,
         list,
         add,
@@ -120,6 +120,7 @@ fn classify(text: &str, tokens: &[Token]) -> Intent {
         delete,
         update,
         complete_by_state,
+        task_sentence,
     ];
     rules
         .iter()

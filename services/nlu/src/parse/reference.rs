@@ -13,6 +13,13 @@ pub(super) fn reference(text: &str, tokens: &[Token]) -> Option<Reference> {
     {
         return i64::try_from(n).ok().map(Reference::Id);
     }
+    let trimmed = strip_all_suffixes(tokens, &["please", "now", "again", "too", "as well"]);
+    if PREVIOUS
+        .iter()
+        .any(|p| crate::text::strip_phrase(trimmed, p).is_some_and(<[Token]>::is_empty))
+    {
+        return Some(Reference::Previous);
+    }
     let core = strip_all(tokens, REFERENCE_LEADS);
     let core = strip_all_suffixes(core, REFERENCE_TRAILS);
     match core {
@@ -57,4 +64,23 @@ fn single_reference(text: &str, token: &Token) -> Reference {
         return i64::try_from(n).map_or(Reference::Words(word.to_owned()), Reference::Id);
     }
     Reference::Words(original(text, std::slice::from_ref(token)))
+}
+
+fn is_number(token: &Token) -> bool {
+    let digits = token.lower.trim_start_matches('#');
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// True for "all tasks", "everything", "tasks 3 and 4": more than one task at once.
+pub(super) fn is_bulk(tokens: &[Token]) -> bool {
+    const FILLER: &[&str] = &[
+        "tasks", "task", "of", "them", "my", "the", "items", "todos", "to-dos", "and", "&",
+        "numbers", "ids", "things", "at", "once", "too", "also",
+    ];
+    let only_bulk_words = tokens
+        .iter()
+        .all(|t| t.is_any(BULK_WORDS) || t.is_any(FILLER) || is_number(t));
+    let asks_for_many = tokens.iter().any(|t| t.is_any(BULK_WORDS))
+        || tokens.iter().filter(|t| is_number(t)).count() >= 2;
+    !tokens.is_empty() && only_bulk_words && asks_for_many
 }

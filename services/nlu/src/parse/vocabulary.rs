@@ -43,7 +43,8 @@ pub(crate) const HELP: &[&str] = &[
     "help", "help me", "what can you do", "what do you do", "what can i do", "how does this work",
     "how do i use this", "how do you work", "commands", "what can you help with",
     "what can you help me with", "who are you", "what are you", "what are my options", "options",
-    "menu", "usage", "instructions",
+    "menu", "usage", "instructions", "what is this", "what's this", "how does it work",
+    "what is this thing", "what does this do",
 ];
 
 /// Nouns that name a task in a request ("the meeting task", "a new todo").
@@ -91,7 +92,7 @@ pub(crate) const STRONG_ADD_VERBS: &[&str] = &[
     "remind me to", "remind me that i need to", "remind me that i have to", "remind me that",
     "remind me about", "remind me of", "remind me", "don't let me forget to",
     "dont let me forget to", "don't forget to", "dont forget to", "don't let me forget",
-    "don't forget", "do not forget to", "todo :", "to-do :", "to do :", "task :", "new task",
+    "don't forget", "do not forget to", "todo :", "to-do :", "to do :", "task :", "note :", "new task",
     "add new task", "add task", "add another", "enter",
 ];
 
@@ -240,4 +241,25 @@ pub(crate) const NUMBER_WORDS: &[&str] = &[
 pub(crate) const ORDINALS: &[&str] = &[
     "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
     "tenth",
+];
+
+/// Verbs whose whole sentence is the task: "Schedule a meeting with Bob".
+pub(crate) const TITLE_VERBS: &[&str] = &[
+    "schedule", "book", "plan", "organize", "organise", "arrange", "buy", "call", "email",
+    "pay", "pick up", "clean", "wash", "fix", "visit", "study", "cook", "prepare", "water",
+    "feed", "walk", "renew", "submit", "send", "return", "finish up",
+];
+
+/// Words that name the task the conversation was just about.
+pub(crate) const PREVIOUS: &[&str] = &[
+    "it", "that", "this", "that one", "this one", "that task", "this task", "the task",
+    "the same task", "the same one", "the one", "same", "the new task", "the new one",
+];
+
+/// Words that ask for every task at once.
+pub(crate) const BULK_WORDS: &[&str] = &["all", "everything", "every", "each", "both"];
+
+/// The end of "… on my shopping list": a preposition, a determiner, maybe a word, a list noun.
+pub(crate) const LIST_NOUNS: &[&str] = &[
+    "list", "tasks", "todos", "to-dos", "to-do", "todo", "agenda", "checklist",
 ];
