@@ -283,3 +283,26 @@ async fn mcp_without_a_valid_token_is_401() {
     let body: Value = raw.json().await.unwrap();
     assert_eq!(body["code"], "unauthorized", "the REST API's error shape");
 }
+
+#[tokio::test]
+async fn a_plain_json_rpc_post_lists_the_tools_without_a_session() {
+    let (app, user) = app_and_user("curl").await;
+    let response = app
+        .client
+        .post(app.url("/mcp"))
+        .header("authorization", user.bearer())
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let names: Vec<&str> = body["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a tool list: {body}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+}

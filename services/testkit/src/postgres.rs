@@ -56,6 +56,16 @@ impl PrivateServer {
         }
     }
 
+    /// Starts a private server that takes TCP connections only with a password
+    /// (SCRAM-SHA-256) and offers TLS with a throwaway self-signed certificate, as Neon does.
+    /// Needs `openssl` besides the server binaries.
+    pub fn start_with_tls() -> Option<Self> {
+        match LocalServer::start_with(true) {
+            Ok(local) => Some(Self { local }),
+            Err(why) => skip_or_panic(why),
+        }
+    }
+
     /// A fresh database on this server.
     pub async fn fresh(&self) -> TestPostgres {
         create_database(&self.local.admin_url()).await
@@ -164,10 +174,19 @@ struct LocalServer {
     dir: PathBuf,
     port: u16,
     as_postgres_user: bool,
+    /// TLS on, and a password required over TCP.
+    tls: bool,
 }
+
+/// The `postgres` user's password on TLS test servers (throwaway servers on 127.0.0.1).
+const TLS_SERVER_PASSWORD: &str = "test-only-password";
 
 impl LocalServer {
     fn start() -> Result<Self, String> {
+        Self::start_with(false)
+    }
+
+    fn start_with(tls: bool) -> Result<Self, String> {
         let bin = bin_dir().ok_or("no PostgreSQL server binaries (initdb, pg_ctl) found")?;
         let as_postgres_user = running_as_root();
         let dir = tempfile::Builder::new()
@@ -187,18 +206,30 @@ impl LocalServer {
             dir,
             port,
             as_postgres_user,
+            tls,
         };
         let data = server.data_dir();
         let mut initdb = server.command("initdb");
         initdb.arg("-D").arg(&data).args([
             "-U",
             "postgres",
-            "--auth=trust",
             "-E",
             "UTF8",
             "--no-sync",
             "--no-instructions",
         ]);
+        if tls {
+            let password_file = server.dir.join("password");
+            std::fs::write(&password_file, TLS_SERVER_PASSWORD)
+                .map_err(|e| format!("writing the password file: {e}"))?;
+            server.give_to_postgres(&password_file)?;
+            initdb
+                .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+                .arg(format!("--pwfile={}", password_file.display()));
+            server.make_certificate()?;
+        } else {
+            initdb.arg("--auth=trust");
+        }
         run(&mut initdb, "initdb")?;
         server.start_server()?;
         Ok(server)
@@ -209,7 +240,58 @@ impl LocalServer {
     }
 
     fn admin_url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        if self.tls {
+            format!(
+                "postgres://postgres:{TLS_SERVER_PASSWORD}@localhost:{}/postgres?sslmode=require",
+                self.port
+            )
+        } else {
+            format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        }
+    }
+
+    /// A self-signed certificate for `localhost`, valid for a day.
+    fn make_certificate(&self) -> Result<(), String> {
+        let (cert, key) = (self.dir.join("server.crt"), self.dir.join("server.key"));
+        let mut openssl = Command::new("openssl");
+        openssl
+            .args([
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "1",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+            ])
+            .args([
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert);
+        run(&mut openssl, "openssl (making a test certificate)")?;
+        self.give_to_postgres(&cert)?;
+        self.give_to_postgres(&key)?;
+        run(
+            Command::new("chmod").arg("600").arg(&key),
+            "chmod the test key",
+        )
+    }
+
+    fn give_to_postgres(&self, path: &std::path::Path) -> Result<(), String> {
+        if self.as_postgres_user {
+            run(
+                Command::new("chown").arg("postgres:postgres").arg(path),
+                "chown a test file",
+            )?;
+        }
+        Ok(())
     }
 
     fn start_server(&self) -> Result<(), String> {
@@ -219,6 +301,14 @@ impl LocalServer {
             self.port,
             self.dir.display()
         );
+        let options = if self.tls {
+            format!(
+                "{options} -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
+                dir = self.dir.display()
+            )
+        } else {
+            options
+        };
         let log = self.dir.join("server.log");
         let log = log.to_string_lossy();
         self.pg_ctl(&["start", "-w", "-t", "30", "-l", &log, "-o", &options])

@@ -102,3 +102,42 @@ async fn a_postgres_outage_gives_503s_and_the_app_recovers_by_itself() {
         "nothing was lost and nothing half-written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_neon_style_url_connects_over_tls_despite_channel_binding_require() {
+    let Some(server) = PrivateServer::start_with_tls() else {
+        return;
+    };
+    let database = server.fresh().await;
+    assert!(database.url.contains("sslmode=require"), "{}", database.url);
+    let url = format!("{}&channel_binding=require", database.url);
+    let app = TestApp::spawn_on(&url, &[]).await;
+    let ready = call(&app, Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, 200, "{:?}", ready.body);
+    let todo_backend::db::Database::Postgres(pool) = &app.db else {
+        panic!("a PostgreSQL app")
+    };
+    let over_tls: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert!(over_tls, "the app's connections use TLS");
+    let user = app.sign_up(&email("neon")).await;
+    create_task(&app, &user, "stored over TLS").await;
+    // sslmode is honoured: verify-full checks the certificate, which no trusted CA signed.
+    let verified = database
+        .url
+        .replace("sslmode=require", "sslmode=verify-full");
+    let refused = todo_backend::db::Database::connect_lazy(
+        &todo_config::DatabaseUrl::parse(&verified).unwrap(),
+        1,
+    )
+    .unwrap()
+    .ping()
+    .await;
+    assert!(
+        refused.is_err(),
+        "a self-signed certificate must fail verify-full"
+    );
+}
