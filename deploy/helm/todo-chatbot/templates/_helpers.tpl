@@ -164,12 +164,6 @@ seccompProfile:
 {{- fail "backend.replicaCount must be 1 with database.mode=sqlite (one ReadWriteOnce volume, one writer); use database.mode=external for more replicas" }}
 {{- end }}
 {{- end }}
-{{- if and (eq .Values.database.mode "external") (not .Values.secrets.existingSecret) (not .Values.database.external.url) }}
-{{- fail "database.mode=external needs the PostgreSQL URL: set secrets.existingSecret to a Secret with the key secrets.keys.databaseUrl, or pass --set-file database.external.url=<file>" }}
-{{- end }}
-{{- if and .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) }}
-{{- fail "ingress.tls.enabled needs ingress.tls.secretName (a kubernetes.io/tls Secret, e.g. issued by cert-manager)" }}
-{{- end }}
 {{- if and .Values.ingress.tls.enabled (not .Values.ingress.host) }}
 {{- fail "ingress.tls.enabled needs ingress.host: a certificate is issued for a host name" }}
 {{- end }}
