@@ -215,3 +215,117 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use axum::{
+        body::Body,
+        http::{Request as HttpRequest, StatusCode},
+        routing::get,
+    };
+    use http_body_util::BodyExt;
+    use todo_config::MapEnv;
+    use tower::ServiceExt;
+
+    async fn state(extra: &[(&str, &str)]) -> AppState {
+        let mut env = MapEnv::new([
+            (
+                "BETTER_AUTH_SECRET",
+                "router-test-secret-router-test-secret",
+            ),
+            ("DATABASE_URL", "sqlite::memory:"),
+        ]);
+        for (name, value) in extra {
+            env.0.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let config = BackendConfig::from_env(&env).unwrap();
+        let db = Database::connect_lazy(&config.database, 1).unwrap();
+        db.migrate().await.unwrap();
+        AppState {
+            auth: Arc::new(Authenticator::new(&config)),
+            config: Arc::new(config),
+            db,
+            sign_in_throttle: Arc::new(SignInThrottle::default()),
+            metrics: observability::install_metrics().unwrap(),
+        }
+    }
+
+    async fn json_of(response: Response) -> serde_json::Value {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_and_methods_are_json_errors_with_a_request_id() {
+        let app = router(state(&[]).await);
+        let missing = app
+            .clone()
+            .oneshot(HttpRequest::get("/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(missing.headers().contains_key("x-request-id"));
+        assert_eq!(json_of(missing).await["code"], "not_found");
+        let wrong = app
+            .oneshot(HttpRequest::post("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(json_of(wrong).await["code"], "method_not_allowed");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_configured_limit_is_a_json_413() {
+        let app = router(state(&[("BODY_LIMIT_BYTES", "64")]).await);
+        let token = app_token("u1");
+        let request = HttpRequest::post("/api/u1/tasks")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(format!(
+                "{{\"title\": \"{}\"}}",
+                "x".repeat(100)
+            )))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = json_of(response).await;
+        assert_eq!(body["code"], "payload_too_large");
+        assert!(
+            body["detail"].as_str().unwrap().contains("64 bytes"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_deadline_turns_a_slow_handler_into_a_json_504() {
+        let slow = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    "too late"
+                }),
+            )
+            .layer(middleware::from_fn_with_state(
+                Duration::from_secs(1),
+                enforce_timeout,
+            ));
+        let response = slow
+            .oneshot(HttpRequest::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(json_of(response).await["code"], "timeout");
+    }
+
+    fn app_token(user: &str) -> String {
+        let config = BackendConfig::from_env(&MapEnv::new([(
+            "BETTER_AUTH_SECRET",
+            "router-test-secret-router-test-secret",
+        )]))
+        .unwrap();
+        Authenticator::new(&config).issue(user, None, None).unwrap()
+    }
+}

@@ -376,8 +376,21 @@ fn the_binary_serves_and_exits_cleanly_on_sigterm() {
         }
     }
     let address = address.expect("the server logs the address it serves on");
-    let health = reqwest::blocking_get(&format!("http://{address}/healthz"));
-    assert_eq!(health, 200);
+    assert_eq!(
+        raw_http::get(&format!("http://{address}/healthz"), None),
+        200
+    );
+    let token = todo_testkit::mint_token_with(
+        &json!({"sub": "logged-user", "exp": todo_testkit::unix_now() + 600}),
+        todo_testkit::Algorithm::HS256,
+        TEST_SECRET.as_bytes(),
+    );
+    let authorization = format!("Bearer {token}");
+    let tasks = raw_http::get(
+        &format!("http://{address}/api/logged-user/tasks"),
+        Some(&authorization),
+    );
+    assert_eq!(tasks, 200);
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -396,10 +409,20 @@ fn the_binary_serves_and_exits_cleanly_on_sigterm() {
     };
     assert!(status.success(), "a clean exit after SIGTERM: {status}");
     let mut saw_request_line = false;
+    let mut saw_user = false;
     while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(5)) {
+        assert!(!line.contains(&token), "tokens never reach the log: {line}");
         let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
         if entry["message"] == "request" {
             saw_request_line = true;
+            if entry["route"] == "/api/{user_id}/tasks" {
+                assert_eq!(
+                    entry["user_id"], "logged-user",
+                    "the authenticated user is logged: {line}"
+                );
+                assert_eq!(entry["status"], 200);
+                saw_user = true;
+            }
             for field in ["request_id", "method", "route", "status", "latency_ms"] {
                 assert!(
                     entry.get(field).is_some(),
@@ -408,15 +431,14 @@ fn the_binary_serves_and_exits_cleanly_on_sigterm() {
             }
         }
     }
-    assert!(saw_request_line, "one JSON line per request");
+    assert!(saw_request_line && saw_user, "one JSON line per request");
 }
 
-mod reqwest {
-    //! The few blocking HTTP calls the process tests need, over a plain TCP socket.
-    pub use ::reqwest::*;
+mod raw_http {
+    //! A blocking GET over a plain TCP socket, for tests that drive the built binary.
 
-    /// `GET url` with HTTP/1.0; returns the status code.
-    pub fn blocking_get(url: &str) -> u16 {
+    /// `GET url` with HTTP/1.0 and an optional Authorization header; returns the status code.
+    pub fn get(url: &str, authorization: Option<&str>) -> u16 {
         use std::io::{Read, Write};
         let rest = url.strip_prefix("http://").unwrap();
         let (host, path) = rest
@@ -426,7 +448,10 @@ mod reqwest {
         stream
             .set_read_timeout(Some(std::time::Duration::from_secs(10)))
             .unwrap();
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n{auth}\r\n").unwrap();
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
         response
