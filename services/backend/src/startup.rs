@@ -320,6 +320,29 @@ mod tests {
         assert_eq!(json_of(response).await["code"], "timeout");
     }
 
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_500_that_reveals_nothing() {
+        let panicky = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("secret internals");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panic_response));
+        let response = panicky
+            .oneshot(HttpRequest::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json_of(response).await;
+        assert_eq!(body["code"], "internal_error");
+        assert!(!body.to_string().contains("secret internals"), "{body}");
+    }
+
     fn app_token(user: &str) -> String {
         let config = BackendConfig::from_env(&MapEnv::new([(
             "BETTER_AUTH_SECRET",
