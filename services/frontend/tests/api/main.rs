@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod assets;
+mod binary;
 mod health;
 mod healthcheck;
 mod helpers;
