@@ -65,9 +65,10 @@ async fn serve() -> anyhow::Result<()> {
 
 async fn migrate() -> anyhow::Result<()> {
     let config = load_config()?;
+    startup::install_crypto_provider();
     let db = Database::connect_lazy(&config.database, 1)
         .with_context(|| format!("opening the database ({})", config.database.describe()))?;
-    db.migrate()
+    db.migrate_waiting(startup::MIGRATION_WAIT)
         .await
         .with_context(|| format!("applying migrations to {}", config.database.describe()))?;
     tracing::info!(database = %config.database.describe(), "migrations applied");

@@ -25,6 +25,9 @@ use crate::{
     observability, routes,
 };
 
+/// How long start-up waits for an unreachable database before giving up on migrations.
+pub const MIGRATION_WAIT: Duration = Duration::from_secs(30);
+
 /// A built application: bound to its port, database ready, not yet serving.
 pub struct Application {
     listener: TcpListener,
@@ -45,7 +48,7 @@ impl Application {
         let db = Database::connect_lazy(&config.database, config.db_max_connections)
             .with_context(|| format!("opening the database ({})", config.database.describe()))?;
         if config.migrate_on_start {
-            db.migrate().await.with_context(|| {
+            db.migrate_waiting(MIGRATION_WAIT).await.with_context(|| {
                 format!("applying migrations to {}", config.database.describe())
             })?;
         }

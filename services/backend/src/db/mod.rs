@@ -150,6 +150,25 @@ impl Database {
         }
     }
 
+    /// [`Database::migrate`], retried while the database is unreachable (it may still be
+    /// starting beside us, as in a fresh Compose stack or cluster) for at most `wait`.
+    pub async fn migrate_waiting(&self, wait: Duration) -> Result<(), sqlx::migrate::MigrateError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut pause = Duration::from_millis(500);
+        loop {
+            match self.migrate().await {
+                Err(sqlx::migrate::MigrateError::Execute(e))
+                    if is_unavailable(&e) && tokio::time::Instant::now() + pause < deadline =>
+                {
+                    tracing::warn!(error = %e, retry_in_ms = pause.as_millis(), "database not reachable yet; retrying migrations");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Runs a trivial query; used by the readiness check.
     pub async fn ping(&self) -> Result<(), DbError> {
         on_pool!(self, |pool| sqlx::query("SELECT 1")

@@ -141,3 +141,24 @@ async fn a_neon_style_url_connects_over_tls_despite_channel_binding_require() {
         "a self-signed certificate must fail verify-full"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_waits_for_a_database_that_is_still_starting() {
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
+    let database = server.fresh().await;
+    server.stop();
+    let server = std::sync::Arc::new(server);
+    let starter = std::sync::Arc::clone(&server);
+    // The database comes up while the app is already trying to migrate, after its first
+    // attempt has given up waiting for a connection (3 s).
+    let restart = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_secs(5));
+        starter.restart();
+    });
+    let app = TestApp::spawn_on(&database.url, &[]).await;
+    restart.await.unwrap();
+    let ready = call(&app, Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, 200, "{:?}", ready.body);
+}
