@@ -27,7 +27,7 @@ include!(concat!(env!("OUT_DIR"), "/embedded_assets.rs"));
 
 /// Only our own origin may provide scripts, styles, images and connections; no inline code.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; object-src 'none'; \
+     img-src 'self'; connect-src 'self'; font-src 'self'; manifest-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";

@@ -32,7 +32,10 @@ async fn a_person_signs_up_adds_a_task_by_chat_toggles_it_and_finds_it_after_a_r
     let chromedriver = ChromeDriver::start(&driver).await;
     let page = chromedriver.session(&browser, 1280, 900).await;
 
-    let outcome = walk_through(&page, &frontend).await;
+    let mut outcome = walk_through(&page, &frontend).await;
+    if outcome.is_ok() {
+        outcome = chromedriver.no_console_errors(&page).await;
+    }
     // Whatever happened, leave a picture of it: a failing run is where it helps most.
     save_screenshot(&page, "ui-desktop").await;
     if outcome.is_ok() {
@@ -57,7 +60,10 @@ async fn the_task_panel_works_from_the_keyboard_alone() {
     let chromedriver = ChromeDriver::start(&driver).await;
     let page = chromedriver.session(&browser, 1280, 900).await;
 
-    let outcome = keyboard_walk_through(&page, &frontend).await;
+    let mut outcome = keyboard_walk_through(&page, &frontend).await;
+    if outcome.is_ok() {
+        outcome = chromedriver.no_console_errors(&page).await;
+    }
     save_screenshot(&page, "ui-keyboard").await;
     page.close().await.unwrap();
     if let Err(step) = outcome {
@@ -524,6 +530,31 @@ impl ChromeDriver {
         }
     }
 
+    /// Fails with the browser's console errors (script errors, CSP violations, failed loads).
+    async fn no_console_errors(&self, page: &Client) -> Result<(), String> {
+        let session = page.session_id().await.unwrap().unwrap();
+        let answer = support::client()
+            .post(format!("{}/session/{session}/se/log", self.url))
+            .json(&serde_json::json!({"type": "browser"}))
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = answer.json().await.unwrap();
+        let entries = body["value"]
+            .as_array()
+            .ok_or_else(|| format!("chromedriver gave no browser log: {body}"))?;
+        let errors: Vec<&str> = entries
+            .iter()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .filter_map(|entry| entry["message"].as_str())
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("the browser console shows errors: {errors:#?}"))
+        }
+    }
+
     /// Makes the page match `prefers-color-scheme: dark` (Chrome DevTools protocol).
     async fn prefer_dark_scheme(&self, page: &Client) {
         let session = page.session_id().await.unwrap().unwrap();
@@ -546,6 +577,10 @@ impl ChromeDriver {
 
     async fn session(&self, browser: &Path, width: u32, height: u32) -> Client {
         let mut capabilities = fantoccini::wd::Capabilities::new();
+        capabilities.insert(
+            "goog:loggingPrefs".to_owned(),
+            serde_json::json!({"browser": "ALL"}),
+        );
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
             serde_json::json!({
