@@ -45,6 +45,50 @@ fn p256_key(kid: &str) -> TestKey {
     }
 }
 
+/// An RSA key made with the `openssl` command (ring cannot generate RSA keys); `None` (after
+/// a SKIPPED line) without openssl outside CI.
+fn rsa_key(kid: &str) -> Option<TestKey> {
+    let dir = tempfile::tempdir().unwrap();
+    let pem_path = dir.path().join("rsa.pem");
+    let generated = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem_path)
+        .output();
+    if !generated.as_ref().is_ok_and(|out| out.status.success()) {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "openssl is required in CI: apt-get install -y openssl"
+        );
+        eprintln!("!!!! SKIPPED the RS256 JWKS check: openssl is not installed");
+        return None;
+    }
+    let modulus = std::process::Command::new("openssl")
+        .args(["rsa", "-noout", "-modulus", "-in"])
+        .arg(&pem_path)
+        .output()
+        .unwrap();
+    let hex = String::from_utf8(modulus.stdout).unwrap();
+    let hex = hex.trim().strip_prefix("Modulus=").unwrap();
+    let n: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let pem = std::fs::read(&pem_path).unwrap();
+    Some(TestKey {
+        encoding: EncodingKey::from_rsa_pem(&pem).unwrap(),
+        jwk: json!({"kty": "RSA", "n": b64(&n), "e": "AQAB", "kid": kid, "alg": "RS256", "use": "sig"}),
+        alg: Algorithm::RS256,
+        kid: kid.to_owned(),
+    })
+}
+
 fn sign(key: &TestKey, claims: &Value) -> String {
     let mut header = Header::new(key.alg);
     header.kid = Some(key.kid.clone());
@@ -183,4 +227,27 @@ async fn an_unreachable_jwks_is_a_401_not_a_500() {
     )
     .await;
     assert_eq!(reply.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rs256_tokens_verify_against_the_jwks() {
+    let Some(rsa) = rsa_key("rsa-1") else { return };
+    let url = serve_jwks(vec![rsa.jwk.clone()]).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("AUTH_JWKS_URL", &url)])
+        .await
+        .unwrap();
+    let claims = json!({"sub": "ba-user", "exp": unix_now() + 600});
+    assert_eq!(
+        list_as(&app, "ba-user", sign(&rsa, &claims)).await.status,
+        200,
+        "RS256"
+    );
+    let mut ps256 = Header::new(Algorithm::PS256);
+    ps256.kid = Some("rsa-1".into());
+    let token = jsonwebtoken::encode(&ps256, &claims, &rsa.encoding).unwrap();
+    assert_eq!(
+        list_as(&app, "ba-user", token).await.status,
+        401,
+        "PS256 is not on the list"
+    );
 }
