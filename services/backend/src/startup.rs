@@ -53,7 +53,7 @@ impl Application {
             })?;
         }
         let state = AppState {
-            auth: Arc::new(Authenticator::new(&config)),
+            auth: Arc::new(Authenticator::new(&config)?),
             config: Arc::new(config),
             db,
             sign_in_throttle: Arc::new(SignInThrottle::default()),
@@ -247,7 +247,7 @@ mod tests {
         let db = Database::connect_lazy(&config.database, 1).unwrap();
         db.migrate().await.unwrap();
         AppState {
-            auth: Arc::new(Authenticator::new(&config)),
+            auth: Arc::new(Authenticator::new(&config).unwrap()),
             config: Arc::new(config),
             db,
             sign_in_throttle: Arc::new(SignInThrottle::default()),
@@ -352,6 +352,9 @@ mod tests {
             "router-test-secret-router-test-secret",
         )]))
         .unwrap();
-        Authenticator::new(&config).issue(user, None, None).unwrap()
+        Authenticator::new(&config)
+            .unwrap()
+            .issue(user, None, None)
+            .unwrap()
     }
 }

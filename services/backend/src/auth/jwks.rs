@@ -35,17 +35,15 @@ pub struct JwksCache {
 }
 
 impl JwksCache {
-    pub fn new(url: String) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .unwrap_or_default();
-        Self {
+    /// Fails only when no TLS provider is installed (see `startup::install_crypto_provider`).
+    pub fn new(url: String) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?;
+        Ok(Self {
             url,
             client,
             cached: Mutex::new(None),
             last_failure: Mutex::new(None),
-        }
+        })
     }
 
     /// The key that verifies a token with this `kid` and algorithm.

@@ -61,20 +61,22 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(config: &BackendConfig) -> Self {
+    /// Fails only when the JWKS client cannot be built (no TLS provider installed).
+    pub fn new(config: &BackendConfig) -> anyhow::Result<Self> {
         let secret = config.auth_secret.expose().as_bytes();
         let jwks = match &config.auth_mode {
             AuthMode::SharedSecret => None,
-            AuthMode::SharedSecretAndJwks { jwks_url } => {
-                Some(jwks::JwksCache::new(jwks_url.clone()))
-            }
+            AuthMode::SharedSecretAndJwks { jwks_url } => Some(
+                jwks::JwksCache::new(jwks_url.clone())
+                    .map_err(|e| anyhow::anyhow!("building the JWKS client: {e}"))?,
+            ),
         };
-        Self {
+        Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             token_ttl: config.token_ttl,
             jwks,
-        }
+        })
     }
 
     /// A signed HS256 token for the user, valid for the configured lifetime.
@@ -155,7 +157,7 @@ mod tests {
             "test-secret-test-secret-test-secret-0",
         )]))
         .unwrap();
-        Authenticator::new(&config)
+        Authenticator::new(&config).unwrap()
     }
 
     #[tokio::test]
