@@ -461,3 +461,21 @@ mod raw_http {
             .unwrap_or(0)
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_on_start_false_leaves_the_schema_to_the_migrate_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("todo.db").display());
+    let app = TestApp::spawn_on(&url, &[("MIGRATE_ON_START", "false")]).await;
+    let Database::Sqlite(pool) = &app.db else {
+        panic!("a SQLite app")
+    };
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'tasks'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(tables, 0, "no migration ran at start");
+    app.db.migrate().await.unwrap();
+    let user = app.sign_up(&email("later")).await;
+    create_task(&app, &user, "after the migrate job").await;
+}
