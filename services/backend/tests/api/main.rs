@@ -9,6 +9,7 @@ mod jwks;
 mod lifecycle;
 mod operations;
 mod outage;
+mod repositories;
 mod tasks;
 mod tokens;
 mod validation;
