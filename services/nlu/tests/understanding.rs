@@ -624,3 +624,16 @@ fn only_number_references_skip_the_task_list() {
     assert!(understand("delete the meeting task").needs_snapshot());
     assert!(!understand("add buy milk").needs_snapshot());
 }
+
+#[test]
+fn long_repetitive_messages_are_read_without_deep_recursion() {
+    let needs = "i need to ".repeat(400);
+    // Three prefixes are read; the rest is what is needed (too long a title for the tools).
+    assert!(
+        matches!(understand(&needs), Intent::Add { title, .. } if title.starts_with("I need to"))
+    );
+    let splits = format!("rename {}", "a to ".repeat(790));
+    assert!(matches!(understand(&splits), Intent::Update { readings } if readings.len() <= 14));
+    let filler = "please ".repeat(570);
+    assert_eq!(understand(&filler), Intent::Help(HelpTopic::General));
+}

@@ -34,7 +34,7 @@ pub fn understand(message: &str) -> Intent {
     if tokens.is_empty() {
         return Intent::Help(HelpTopic::General);
     }
-    classify(message, tokens)
+    classify(message, tokens, 0)
 }
 
 fn strip_filler(tokens: &[Token]) -> &[Token] {
@@ -85,19 +85,27 @@ fn social(tokens: &[Token]) -> Option<Intent> {
     None
 }
 
-fn classify(text: &str, tokens: &[Token]) -> Intent {
+/// How many "I need to" / "I'd like to" prefixes are read before the rest is taken as it is.
+const MAX_PREFIXES: u8 = 3;
+
+fn classify(text: &str, tokens: &[Token], depth: u8) -> Intent {
     if let Some(intent) = description_change(text, tokens) {
         return intent;
     }
-    if let Some((_, rest)) = strip_any(tokens, WISHES).filter(|(_, rest)| !rest.is_empty()) {
-        return match classify(text, strip_filler(rest)) {
+    let prefixes_allowed = depth < MAX_PREFIXES;
+    if let Some((_, rest)) =
+        strip_any(tokens, WISHES).filter(|(_, rest)| prefixes_allowed && !rest.is_empty())
+    {
+        return match classify(text, strip_filler(rest), depth + 1) {
             Intent::Help(HelpTopic::General) => add_from_need(text, rest),
             other => other,
         };
     }
-    if let Some((_, rest)) = strip_any(tokens, NEEDS).filter(|(_, rest)| !rest.is_empty()) {
+    if let Some((_, rest)) =
+        strip_any(tokens, NEEDS).filter(|(_, rest)| prefixes_allowed && !rest.is_empty())
+    {
         let rest = strip_filler(rest);
-        let reading = classify(text, rest);
+        let reading = classify(text, rest, depth + 1);
         let keeps_reading = match &reading {
             Intent::Add { .. } | Intent::List { .. } => true,
             Intent::Help(topic) => *topic != HelpTopic::General,

@@ -35,6 +35,9 @@ pub(super) fn update(text: &str, tokens: &[Token]) -> Option<Intent> {
     Some(Intent::Update { readings })
 }
 
+/// How many places to split "<task> to <value>" are tried.
+const MAX_SPLITS: usize = 12;
+
 /// Every plausible split of "<task> to <value>", most likely first.
 fn update_readings(text: &str, rest: &[Token], field: Field) -> Vec<UpdateReading> {
     let mut scored: Vec<(u8, usize, UpdateReading)> = Vec::new();
@@ -67,19 +70,19 @@ fn update_readings(text: &str, rest: &[Token], field: Field) -> Vec<UpdateReadin
             },
         ));
     };
-    for at in 1..rest.len().saturating_sub(1) {
-        let token = &rest[at];
-        let is_separator = token.is_any(SEPARATORS) || token.kind == Kind::Separator;
-        if is_separator {
-            let value_quoted = rest.len() == at + 2 && rest[at + 1].kind == Kind::Quoted;
-            push(
-                u8::from(!value_quoted),
-                at,
-                &rest[..at],
-                &rest[at + 1..],
-                field,
-            );
-        }
+    // A real request has a handful of places to split; a pathological one gets the first few.
+    let separators = (1..rest.len().saturating_sub(1))
+        .filter(|&at| rest[at].is_any(SEPARATORS) || rest[at].kind == Kind::Separator)
+        .take(MAX_SPLITS);
+    for at in separators {
+        let value_quoted = rest.len() == at + 2 && rest[at + 1].kind == Kind::Quoted;
+        push(
+            u8::from(!value_quoted),
+            at,
+            &rest[..at],
+            &rest[at + 1..],
+            field,
+        );
     }
     // "rename task 3 'Buy oat milk'" and "rename task 3 buy oat milk": no separator.
     if let Some(last) = rest.last().filter(|t| t.kind == Kind::Quoted)
