@@ -178,3 +178,26 @@ async fn chat_turns_are_counted_in_the_metrics() {
         assert!(text.contains(line), "/metrics has {line}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_chat_endpoints() {
+    let app = sqlite_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/{user_id}/chat",
+        "/api/{user_id}/conversations",
+        "/api/{user_id}/conversations/{conversation_id}/messages",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas.get("ChatRequest").is_some() && schemas.get("ChatResponse").is_some());
+}
