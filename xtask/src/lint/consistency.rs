@@ -68,12 +68,14 @@ pub struct Container {
 pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
     println!("==> the rendered pods against the config crate and the real services");
     let mut minikube = Vec::new();
+    let mut helm_tests = Vec::new();
     for render in renders {
         let containers = containers(&render.objects)
             .with_context(|| format!("reading the containers of {}", render.profile_name()))?;
         check_env_and_ports(render.profile_name(), &render.objects, &containers)?;
         if render.inputs.profile == Some("values-minikube.yaml") {
             minikube = containers;
+            helm_tests = helm_test_commands(&render.objects);
         }
     }
     println!(
@@ -86,7 +88,7 @@ pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
         .context("the production profile was not rendered")?;
     let queried = queried_metrics(&production.objects)?;
 
-    let exported = services::exercise(sh, &minikube)?;
+    let exported = services::exercise(sh, &minikube, &helm_tests)?;
     let unknown: Vec<&String> = queried
         .iter()
         .filter(|m| !exported.contains(*m) && !CLUSTER_METRICS.contains(&m.as_str()))
@@ -108,6 +110,32 @@ pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
         queried.len()
     );
     Ok(())
+}
+
+/// The `helm test` Jobs' backend commands (`healthcheck --url http://<frontend>:3000/…`).
+fn helm_test_commands(objects: &[Object]) -> Vec<services::HelmTest> {
+    let tests = objects
+        .iter()
+        .filter(|o| o.object["metadata"]["annotations"]["helm.sh/hook"] == "test");
+    tests
+        .flat_map(|job| {
+            let containers = job.object["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .cloned();
+            containers
+                .into_iter()
+                .flatten()
+                .map(|spec| services::HelmTest {
+                    name: job.name().to_owned(),
+                    args: spec["args"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect(),
+                })
+        })
+        .collect()
 }
 
 /// Every backend/frontend container of the rendered Deployments, with env from its ConfigMaps.

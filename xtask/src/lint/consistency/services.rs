@@ -42,7 +42,18 @@ impl Running {
     }
 }
 
-pub fn exercise(sh: &Shell, containers: &[Container]) -> anyhow::Result<BTreeSet<String>> {
+/// A `helm test` Job's command line for the backend binary.
+#[derive(Debug, Clone)]
+pub struct HelmTest {
+    pub name: String,
+    pub args: Vec<String>,
+}
+
+pub fn exercise(
+    sh: &Shell,
+    containers: &[Container],
+    helm_tests: &[HelmTest],
+) -> anyhow::Result<BTreeSet<String>> {
     let find = |service| {
         containers
             .iter()
@@ -105,6 +116,7 @@ pub fn exercise(sh: &Shell, containers: &[Container]) -> anyhow::Result<BTreeSet
         backend_spec.probe_paths
     );
 
+    run_helm_tests(&bin.join("backend"), helm_tests, frontend_port)?;
     round_trip(frontend_port).with_context(|| {
         format!(
             "the round trip through the frontend failed; backend log:\n{}",
@@ -126,6 +138,50 @@ pub fn exercise(sh: &Shell, containers: &[Container]) -> anyhow::Result<BTreeSet
         exported.len()
     );
     Ok(exported)
+}
+
+/// Runs each `helm test` command as the test Job would, with the frontend Service's address
+/// (`http://<name>:3000`) replaced by the local frontend's.
+fn run_helm_tests(backend: &Path, tests: &[HelmTest], frontend_port: u16) -> anyhow::Result<()> {
+    if tests.is_empty() {
+        bail!("the Minikube profile renders no `helm test` Jobs");
+    }
+    for test in tests {
+        let args: Vec<String> = test
+            .args
+            .iter()
+            .map(|arg| {
+                match arg
+                    .strip_prefix("http://")
+                    .and_then(|rest| rest.split_once('/'))
+                {
+                    Some((host, path)) if host.ends_with(":3000") => {
+                        format!("http://127.0.0.1:{frontend_port}/{path}")
+                    }
+                    _ => arg.clone(),
+                }
+            })
+            .collect();
+        // The test Jobs set no env at all.
+        let status = Command::new(backend)
+            .env_clear()
+            .args(&args)
+            .stdin(Stdio::null())
+            .status()
+            .with_context(|| format!("running the helm test {}", test.name))?;
+        if !status.success() {
+            bail!(
+                "the helm test {} (`backend {}`) failed: {status}",
+                test.name,
+                args.join(" ")
+            );
+        }
+    }
+    println!(
+        "    the {} `helm test` commands pass against the local frontend",
+        tests.len()
+    );
+    Ok(())
 }
 
 /// Local addresses instead of the pod's: loopback and a free port.
