@@ -102,9 +102,13 @@ impl Database {
         match url {
             DatabaseUrl::Postgres(secret) => {
                 let options = postgres_options(secret.expose())?;
+                // No ping before every acquire (a round trip per request): sqlx pings a
+                // connection when it is released and drops it if broken, which is what lets
+                // the pool recover after an outage.
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
                     .idle_timeout(Duration::from_secs(300))
                     .connect_lazy_with(options);
                 Ok(Self::Postgres(pool))
@@ -119,10 +123,13 @@ impl Database {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // A listing of a few hundred rows crosses from the worker thread in one go.
+                    .row_buffer_size(256);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
                     .connect_lazy_with(options);
                 Ok(Self::Sqlite(pool))
             }
