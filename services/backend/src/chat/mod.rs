@@ -33,6 +33,9 @@ pub use engine::{ChatEngine, Reply, ToolCallRecord, Turn};
 /// The longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
+/// Messages of history the built-in engine reads: enough to find the last reply ("mark it done").
+const BUILTIN_HISTORY: usize = 2;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/{user_id}/chat", post(chat))
@@ -107,7 +110,13 @@ pub async fn chat(
             .ok_or_else(|| ApiError::not_found(format!("conversation {id}")))?,
         None => conversations::create(db, user_id).await?,
     };
-    let window = u32::try_from(state.config.chat.history_window).unwrap_or(u32::MAX);
+    let engine = state.config.chat.resolved_engine();
+    // The LLM gets the configured window; the built-in engine only looks at the last reply.
+    let window = match engine {
+        ChatEngineChoice::OpenAi => state.config.chat.history_window,
+        ChatEngineChoice::Builtin | ChatEngineChoice::Auto => BUILTIN_HISTORY,
+    };
+    let window = u32::try_from(window).unwrap_or(u32::MAX);
     let history = conversations::recent_messages(db, user_id, conversation.id, window).await?;
     conversations::append_message(db, user_id, conversation.id, Role::User, message).await?;
 
@@ -117,7 +126,6 @@ pub async fn chat(
         history: &history,
         message,
     };
-    let engine = state.config.chat.resolved_engine();
     let engine_name = match engine {
         ChatEngineChoice::OpenAi => "openai",
         ChatEngineChoice::Builtin | ChatEngineChoice::Auto => "builtin",
