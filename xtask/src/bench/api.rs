@@ -11,9 +11,9 @@ use xshell::{Shell, cmd};
 
 use super::{
     postgres::Throwaway,
-    server::{Server, free_port},
     wrk::{self, Load, WrkReport},
 };
+use crate::procs::{Server, free_port};
 use crate::project;
 
 /// Ours vs the peer: requests/s, p50/p99 latency and peak resident memory.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use super::server::{Server, free_port};
+use crate::procs::{Server, free_port};
 use crate::project;
 
 /// Latency percentiles of chat turns under concurrent users.

@@ -6,7 +6,6 @@
 mod api;
 mod chat;
 mod postgres;
-mod server;
 mod wrk;
 
 use xshell::Shell;

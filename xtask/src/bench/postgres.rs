@@ -35,7 +35,7 @@ impl Throwaway {
                 false,
             )?;
         }
-        let port = super::server::free_port()?;
+        let port = crate::procs::free_port()?;
         let initdb = bin.join("initdb").display().to_string();
         let data_arg = data.display().to_string();
         run(

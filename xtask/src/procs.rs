@@ -1,5 +1,6 @@
-//! A server under test: started in the background, waited for, measured, and stopped with
-//! its whole process tree (uvicorn forks workers).
+//! Servers run as background processes (by `bench` and `up --target local`): started with
+//! their output in a log file, waited for, measured, and stopped with their whole process tree
+//! (uvicorn forks workers).
 
 use std::{
     path::{Path, PathBuf},
@@ -82,6 +83,15 @@ impl Server {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// Whether the process has exited (with its status), without waiting.
+    pub fn exited(&self) -> Option<String> {
+        match self.handle.try_wait() {
+            Ok(Some(output)) => Some(output.status.to_string()),
+            Ok(None) => None,
+            Err(err) => Some(err.to_string()),
+        }
     }
 
     /// Samples the resident memory of the whole process tree every 100 ms until the returned
