@@ -164,25 +164,38 @@ async fn exercise(
     Ok(())
 }
 
-/// A container config with the lock-down every run of these images should have.
+/// A container config with the lock-down every run of these images should have, labelled as
+/// this check's.
 fn locked_down(
     image: &Built,
     network: &str,
     run_id: &str,
     env: Vec<String>,
 ) -> ContainerCreateBody {
-    let port = format!("{}/tcp", image.service.port);
+    let mut config = locked_down_config(&image.reference, image.service.port, network, env);
+    config.labels = Some(HashMap::from([(CHECK_LABEL.to_owned(), run_id.to_owned())]));
+    config
+}
+
+/// The lock-down every run of these images should have (also `cargo xtask up --target docker`):
+/// read-only root filesystem, no capabilities, no new privileges, bounded memory and pids, a
+/// small `/tmp`, `port` published on 127.0.0.1 (on a host port the engine picks), on `network`.
+pub fn locked_down_config(
+    image: &str,
+    port: u16,
+    network: &str,
+    env: Vec<String>,
+) -> ContainerCreateBody {
     let bindings = HashMap::from([(
-        port,
+        format!("{port}/tcp"),
         Some(vec![PortBinding {
             host_ip: Some("127.0.0.1".to_owned()),
             host_port: Some(String::new()),
         }]),
     )]);
     ContainerCreateBody {
-        image: Some(image.reference.clone()),
+        image: Some(image.to_owned()),
         env: Some(env),
-        labels: Some(HashMap::from([(CHECK_LABEL.to_owned(), run_id.to_owned())])),
         host_config: Some(HostConfig {
             readonly_rootfs: Some(true),
             cap_drop: Some(vec!["ALL".to_owned()]),
@@ -370,25 +383,7 @@ struct Created {
 impl Created {
     async fn print_logs(&self, docker: &Docker) {
         for name in &self.containers {
-            let options = LogsOptionsBuilder::default()
-                .stdout(true)
-                .stderr(true)
-                .tail("40")
-                .build();
-            let mut logs = docker.logs(name, Some(options));
-            eprintln!("---- last log lines of {name}");
-            let collect = async {
-                while let Some(Ok(line)) = logs.next().await {
-                    eprint!("{line}");
-                }
-            };
-            if tokio::time::timeout(Duration::from_secs(5), collect)
-                .await
-                .is_err()
-            {
-                eprintln!("(the engine did not send the logs within 5 s)");
-            }
-            eprintln!("---- end of {name}");
+            print_container_logs(docker, name).await;
         }
     }
 
@@ -472,4 +467,27 @@ fn mint_token(secret: &str, user_id: &str) -> anyhow::Result<String> {
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .context("signing the check's token")
+}
+
+/// Prints a container's last 40 log lines to stderr (bounded: the engine gets 5 s to send them).
+pub async fn print_container_logs(docker: &Docker, name: &str) {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail("40")
+        .build();
+    let mut logs = docker.logs(name, Some(options));
+    eprintln!("---- last log lines of {name}");
+    let collect = async {
+        while let Some(Ok(line)) = logs.next().await {
+            eprint!("{line}");
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(5), collect)
+        .await
+        .is_err()
+    {
+        eprintln!("(the engine did not send the logs within 5 s)");
+    }
+    eprintln!("---- end of {name}");
 }

@@ -5,9 +5,9 @@
 //! `--hermetic`: `deploy/docker/Dockerfile`, for engines that can pull the Rust base image.
 
 mod build;
-mod check;
+pub mod check;
 mod context;
-mod fastpath;
+pub mod fastpath;
 mod http;
 pub mod scan;
 mod tags;
@@ -155,7 +155,10 @@ impl Images {
                         target: Some(service.binary.to_owned()),
                         pull: true,
                     };
-                    build::build(docker, spec, &progress).await?;
+                    build::build(docker, spec, &progress).await.context(
+                        "the hermetic build needs an engine that can pull rust:1.95-bookworm; \
+                         without one, leave out --hermetic to use host-built static binaries",
+                    )?;
                     "built (hermetic)"
                 }
                 None => {
@@ -256,6 +259,11 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
 
 /// The Dockerfile of the hermetic path, relative to the repository root.
 const HERMETIC_DOCKERFILE: &str = "deploy/docker/Dockerfile";
+
+/// The tag `cargo xtask images` gives the images of the current source state.
+pub fn current_tag(sh: &Shell) -> anyhow::Result<String> {
+    Ok(tags::Revision::current(sh)?.tag)
+}
 
 /// Connects to the engine named by `engine` (or `DOCKER_HOST`, or the local socket) and agrees
 /// on an API version with it.
