@@ -3,19 +3,26 @@
 //! `main` only parses flags and dispatches; every command lives in its own module as a
 //! `run` method on its flags struct.
 
+mod bench;
 mod doctor;
 mod images;
 mod lint;
 mod manifests;
+mod procs;
 mod project;
 mod pytools;
 mod test;
+mod up;
 
 use clap::{Parser, Subcommand};
 use xshell::Shell;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, verify and deploy the Todo Chatbot", version)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, verify and deploy the Todo Chatbot",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,11 +30,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Bench(bench::Bench),
     Doctor(doctor::Doctor),
     Images(images::Images),
     Lint(lint::Lint),
     Manifests(manifests::Manifests),
     Test(test::Test),
+    Up(up::Up),
+    Down(up::Down),
 }
 
 fn main() {
@@ -35,11 +45,14 @@ fn main() {
     let result = Shell::new().map_err(anyhow::Error::from).and_then(|sh| {
         sh.change_dir(project::root());
         match cli.command {
+            Command::Bench(cmd) => cmd.run(&sh),
             Command::Doctor(cmd) => cmd.run(&sh),
             Command::Images(cmd) => cmd.run(&sh),
             Command::Lint(cmd) => cmd.run(&sh),
             Command::Manifests(cmd) => cmd.run(&sh),
             Command::Test(cmd) => cmd.run(&sh),
+            Command::Up(cmd) => cmd.run(&sh),
+            Command::Down(cmd) => cmd.run(&sh),
         }
     });
     if let Err(err) = result {

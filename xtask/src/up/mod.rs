@@ -1,0 +1,102 @@
+//! `cargo xtask up` / `down`: run the whole stack on a target and wait until it is ready.
+//!
+//! Targets: `minikube` (the mission: images built into Minikube, the Helm chart installed or
+//! upgraded, rollouts waited for), `docker` (the same images on a Docker Engine) and `local`
+//! (the two binaries as processes). Without `--target` the first available one is taken.
+
+mod docker;
+mod local;
+mod minikube;
+mod secret;
+
+use xshell::Shell;
+
+/// Where the stack runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    Minikube,
+    Docker,
+    Local,
+}
+
+impl Target {
+    /// Minikube when it is installed, else a Docker Engine when one answers, else local processes.
+    fn detect() -> Self {
+        if which::which("minikube").is_ok() {
+            Self::Minikube
+        } else if docker::engine_answers() {
+            Self::Docker
+        } else {
+            Self::Local
+        }
+    }
+}
+
+/// Build and run the stack, and wait until it is ready.
+#[derive(clap::Args)]
+pub struct Up {
+    /// Where to run (default: minikube if installed, else docker if an engine answers, else local).
+    #[arg(long, value_enum)]
+    target: Option<Target>,
+    /// Minikube profile (minikube target).
+    #[arg(long, default_value = "todo-chatbot")]
+    profile: String,
+    /// Kubernetes namespace and Helm release name (minikube target).
+    #[arg(long, default_value = "todo-chatbot")]
+    namespace: String,
+    /// Host port of the UI (docker and local targets).
+    #[arg(long, default_value_t = 3000)]
+    ui_port: u16,
+    /// Host port of the API (docker and local targets).
+    #[arg(long, default_value_t = 8000)]
+    api_port: u16,
+    /// Longest wait for the stack to become ready, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+/// Stop and remove what `up` started.
+#[derive(clap::Args)]
+pub struct Down {
+    /// The target `up` used (default: detected the same way).
+    #[arg(long, value_enum)]
+    target: Option<Target>,
+    /// Minikube profile (minikube target).
+    #[arg(long, default_value = "todo-chatbot")]
+    profile: String,
+    /// Kubernetes namespace and Helm release name (minikube target).
+    #[arg(long, default_value = "todo-chatbot")]
+    namespace: String,
+    /// Also delete the data (the Docker volume; the Minikube namespace with its volume claims).
+    #[arg(long)]
+    purge: bool,
+}
+
+impl Up {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let target = self.target.unwrap_or_else(Target::detect);
+        println!(
+            "==> cargo xtask up --target {}",
+            format!("{target:?}").to_lowercase()
+        );
+        let timeout = std::time::Duration::from_secs(self.timeout);
+        match target {
+            Target::Minikube => minikube::up(sh, &self.profile, &self.namespace, timeout),
+            Target::Docker => docker::up(sh, self.ui_port, self.api_port, timeout),
+            Target::Local => local::up(sh, self.ui_port, self.api_port, timeout),
+        }
+    }
+}
+
+impl Down {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        match self.target.unwrap_or_else(Target::detect) {
+            Target::Minikube => minikube::down(sh, &self.profile, &self.namespace, self.purge),
+            Target::Docker => docker::down(self.purge),
+            Target::Local => {
+                println!("the local target runs in the foreground: stop it with Ctrl-C");
+                Ok(())
+            }
+        }
+    }
+}
