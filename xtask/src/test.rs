@@ -32,12 +32,36 @@ struct Suite {
 
 fn suites() -> Vec<Suite> {
     vec![
-        Suite { name: "fmt", about: "rustfmt check", run: fmt },
-        Suite { name: "clippy", about: "clippy on every target, warnings denied", run: clippy },
-        Suite { name: "unit", about: "the workspace's tests (real PostgreSQL and SQLite)", run: workspace_tests },
-        Suite { name: "dockerfiles", about: "hadolint (no findings) and checkov (no failures) on the Dockerfiles", run: crate::images::scan::dockerfiles },
-        Suite { name: "images", about: "build the images on the Docker Engine and run `images --check`", run: crate::images::suite },
-        Suite { name: "lint", about: "Helm lint/render, Kubernetes schemas, checkov, promtool, manifests drift, chart vs services", run: crate::lint::suite },
+        Suite {
+            name: "fmt",
+            about: "rustfmt check",
+            run: fmt,
+        },
+        Suite {
+            name: "clippy",
+            about: "clippy on every target, warnings denied",
+            run: clippy,
+        },
+        Suite {
+            name: "unit",
+            about: "the workspace's tests (real PostgreSQL and SQLite)",
+            run: workspace_tests,
+        },
+        Suite {
+            name: "dockerfiles",
+            about: "hadolint (no findings) and checkov (no failures) on the Dockerfiles",
+            run: crate::images::scan::dockerfiles,
+        },
+        Suite {
+            name: "images",
+            about: "build the images on the Docker Engine and run `images --check`",
+            run: crate::images::suite,
+        },
+        Suite {
+            name: "lint",
+            about: "Helm lint/render, Kubernetes schemas, checkov, promtool, manifests drift, chart vs services",
+            run: crate::lint::suite,
+        },
     ]
 }
 
@@ -89,8 +113,11 @@ impl Test {
             println!("{name:<12} {word:>8} {seconds:>9.1}");
         }
         let count = |want: Option<Outcome>| results.iter().filter(|(_, o, _)| *o == want).count();
-        let (passed, failed, skipped) =
-            (count(Some(Outcome::Passed)), count(None), count(Some(Outcome::Skipped)));
+        let (passed, failed, skipped) = (
+            count(Some(Outcome::Passed)),
+            count(None),
+            count(Some(Outcome::Skipped)),
+        );
         println!("suites: {passed} passed, {failed} failed, {skipped} skipped");
         if failed > 0 {
             bail!("{failed} suite(s) failed");
@@ -105,7 +132,11 @@ fn fmt(sh: &Shell) -> anyhow::Result<Outcome> {
 }
 
 fn clippy(sh: &Shell) -> anyhow::Result<Outcome> {
-    cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
+    cmd!(
+        sh,
+        "cargo clippy --workspace --all-targets --locked -- -D warnings"
+    )
+    .run()?;
     Ok(Outcome::Passed)
 }
 
