@@ -42,6 +42,10 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    // One process-wide TLS provider (ring, as the services use) for every client the xtask
+    // builds: reqwest (bench, up, lint) and bollard with TLS engines (`minikube docker-env`).
+    // It can only fail if a provider is already installed, which is then the one used.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let result = Shell::new().map_err(anyhow::Error::from).and_then(|sh| {
         sh.change_dir(project::root());
         match cli.command {

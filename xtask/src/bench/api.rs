@@ -61,13 +61,7 @@ impl Api {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let work = project::root().join("target").join("bench").join("api");
         std::fs::create_dir_all(&work).context("creating target/bench/api")?;
-        println!("building the backend (release)");
-        cmd!(
-            sh,
-            "cargo build --release --locked -p todo-backend --bin backend"
-        )
-        .run()?;
-        let backend = project::root().join("target/release/backend");
+        let backend = super::shipped_backend(sh)?;
         let peer = if self.no_peer {
             None
         } else {

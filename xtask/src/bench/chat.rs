@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::procs::{Server, free_port};
 use crate::project;
@@ -25,15 +25,10 @@ impl Chat {
         let work = project::root().join("target").join("bench").join("chat");
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).context("creating target/bench/chat")?;
-        println!("building the backend (release)");
-        cmd!(
-            sh,
-            "cargo build --release --locked -p todo-backend --bin backend"
-        )
-        .run()?;
+        let backend = super::shipped_backend(sh)?;
         let secret = super::throwaway_secret();
         let port = free_port()?;
-        let expression = duct::cmd!(project::root().join("target/release/backend"))
+        let expression = duct::cmd!(&backend)
             .env("PORT", port.to_string())
             .env("BIND", "127.0.0.1")
             .env(

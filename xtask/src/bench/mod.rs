@@ -8,7 +8,11 @@ mod chat;
 mod postgres;
 mod wrk;
 
+use std::path::PathBuf;
+
 use xshell::Shell;
+
+use crate::images::{SERVICES, fastpath};
 
 /// Measure the backend against the peer, or the chat engine under concurrent users.
 #[derive(clap::Args)]
@@ -32,6 +36,15 @@ impl Bench {
             Target::Chat(cmd) => cmd.run(sh),
         }
     }
+}
+
+/// Builds (incrementally) and returns the backend binary the images carry: what ships is what
+/// is measured, and `images`, `up` and `bench` share one release build.
+fn shipped_backend(sh: &Shell) -> anyhow::Result<PathBuf> {
+    println!("building the static release binaries (as `cargo xtask images` does)");
+    fastpath::build_static_binaries(sh, &SERVICES)?;
+    let [backend, _] = &SERVICES;
+    Ok(fastpath::binary_path(backend))
 }
 
 /// A secret for the servers under test only; generated per run, never stored.

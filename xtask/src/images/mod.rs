@@ -39,6 +39,10 @@ pub struct Images {
     /// Build from `deploy/docker/Dockerfile` (the engine must be able to pull `rust:1.95`).
     #[arg(long)]
     hermetic: bool,
+    /// The images' tag (default: the short git commit, plus `-dirty.<hash>` when the working
+    /// tree has uncommitted changes). `latest` is refused.
+    #[arg(long)]
+    tag: Option<String>,
     /// Rebuild even when an image with the same content already exists.
     #[arg(long)]
     force: bool,
@@ -99,7 +103,11 @@ pub struct Built {
 impl Images {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let started = Instant::now();
-        let revision = tags::Revision::current(sh)?;
+        let mut revision = tags::Revision::current(sh)?;
+        if let Some(tag) = &self.tag {
+            tags::validate_tag(tag)?;
+            revision.tag = tag.clone();
+        }
         if !self.hermetic {
             fastpath::build_static_binaries(sh, &SERVICES)?;
         }
@@ -250,6 +258,7 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
         engine,
         load: None,
         hermetic: false,
+        tag: None,
         force: false,
         check: true,
     };
@@ -268,9 +277,6 @@ pub fn current_tag(sh: &Shell) -> anyhow::Result<String> {
 /// Connects to the engine named by `engine` (or `DOCKER_HOST`, or the local socket) and agrees
 /// on an API version with it.
 pub async fn connect(engine: Option<&str>) -> anyhow::Result<Docker> {
-    // TLS engines (`minikube docker-env`) need a process-wide rustls provider; installing it a
-    // second time fails harmlessly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let shown = engine.unwrap_or("the local socket (unix:///var/run/docker.sock)");
     let docker = match engine {
         Some(host) => Docker::connect_with_host(host),

@@ -85,6 +85,28 @@ pub fn hex_digest(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Checks a tag given by hand (`--tag`): Docker's tag grammar, and never `latest`, which would
+/// make a deployment's image change under it.
+pub fn validate_tag(tag: &str) -> anyhow::Result<()> {
+    let grammar = !tag.is_empty()
+        && tag.len() <= 128
+        && !tag.starts_with(['.', '-'])
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if !grammar {
+        bail!(
+            "`{tag}` is not a valid image tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -"
+        );
+    }
+    if tag == "latest" {
+        bail!(
+            "the tag `latest` is refused: deployments must name an image that cannot change under them"
+        );
+    }
+    Ok(())
+}
+
 /// `[registry/]name:tag`, after checking the registry prefix is a valid reference part.
 pub fn image_reference(registry: Option<&str>, name: &str, tag: &str) -> anyhow::Result<String> {
     match registry.map(|r| r.trim_end_matches('/')) {
@@ -132,6 +154,19 @@ mod tests {
         assert_eq!(one.len(), "0123456789ab-dirty.".len() + 12, "{one}");
         assert_eq!(one, again, "the same changes give the same tag");
         assert_ne!(one, other, "different changes give different tags");
+    }
+
+    #[test]
+    fn hand_given_tags_follow_dockers_grammar_and_are_never_latest() {
+        for good in ["v1.2.3", "0123456789ab-dirty.0c2abcac8dd4", "release_7"] {
+            assert!(validate_tag(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-x", ".x", "a:b", "a/b", "ü", &"x".repeat(129)] {
+            let err = validate_tag(bad).unwrap_err().to_string();
+            assert!(err.contains("not a valid image tag"), "{bad}: {err}");
+        }
+        let err = validate_tag("latest").unwrap_err().to_string();
+        assert!(err.contains("`latest` is refused"), "{err}");
     }
 
     #[test]

@@ -40,12 +40,14 @@ pub fn engine_answers() -> bool {
 }
 
 pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow::Result<()> {
-    println!("==> building the images");
+    // The tag is fixed before the build, so an edit made while it runs cannot make the
+    // containers ask for a tag that was never built.
+    let tag = images::current_tag(sh)?;
+    println!("==> building the images (tag {tag})");
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
-    cmd!(sh, "{xtask} images")
+    cmd!(sh, "{xtask} images --tag {tag}")
         .run()
         .context("building the images")?;
-    let tag = images::current_tag(sh)?;
     let secret = super::secret::auth_secret()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {

@@ -37,12 +37,14 @@ pub fn up(sh: &Shell, profile: &str, namespace: &str, timeout: Duration) -> anyh
         .read()
         .context("reading `minikube docker-env`")?;
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
-    let mut images = cmd!(sh, "{xtask} images");
+    // The tag is fixed before the build, so an edit made while it runs cannot make the chart
+    // ask for a tag that was never built.
+    let tag = crate::images::current_tag(sh)?;
+    let mut images = cmd!(sh, "{xtask} images --tag {tag}");
     for (key, value) in parse_docker_env(&env_text) {
         images = images.env(key, value);
     }
     images.run().context("building the images")?;
-    let tag = crate::images::current_tag(sh)?;
 
     println!("==> helm upgrade --install {namespace} (tag {tag})");
     let chart = project::deploy_dir().join("helm").join("todo-chatbot");
