@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Database, DbError, now, on_pool};
+use super::{Database, DbError, now, on_pool, on_writer};
 
 /// A chat conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -63,7 +63,7 @@ pub async fn create(db: &Database, user_id: &str) -> Result<Conversation, DbErro
     let sql = "INSERT INTO conversations (user_id, created_at, updated_at) VALUES ($1, $2, $2) \
                RETURNING id, user_id, created_at, updated_at";
     let at = now();
-    Ok(on_pool!(db, |pool| {
+    Ok(on_writer!(db, |pool| {
         sqlx::query_as::<_, Conversation>(sql)
             .bind(user_id)
             .bind(at)
@@ -113,7 +113,7 @@ pub async fn append_message(
          VALUES ($1, $2, $3, $4, $5) RETURNING {MESSAGE_COLUMNS}"
     );
     let at = now();
-    Ok(on_pool!(db, |pool| {
+    Ok(on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let touched = sqlx::query(touch)
             .bind(conversation_id)

@@ -81,19 +81,39 @@ pub struct ValidationError(pub String);
 #[derive(Debug, Clone)]
 pub enum Database {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    /// SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
+    /// SQLite's busy handler (1 ms, then longer, up to 100 ms a try), which made concurrent
+    /// chat turns slow in the tail. So every write goes through `writer`, a pool of one
+    /// connection, where writers queue in-process; reads use `pool` and, in WAL mode, never
+    /// wait for the writer.
+    Sqlite {
+        pool: SqlitePool,
+        writer: SqlitePool,
+    },
 }
 
-/// Runs the same expression against whichever pool `$db` holds, with the pool bound to `$pool`.
+/// Runs the same expression against whichever pool `$db` reads from, with the pool bound to
+/// `$pool`.
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::db::Database::Postgres($pool) => $body,
-            $crate::db::Database::Sqlite($pool) => $body,
+            $crate::db::Database::Sqlite { pool: $pool, .. } => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// [`on_pool!`] for statements that write: on SQLite they take the single writer connection.
+macro_rules! on_writer {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Database::Postgres($pool) => $body,
+            $crate::db::Database::Sqlite { writer: $pool, .. } => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
 
 impl Database {
     /// Builds the pool without connecting yet: the first query connects, so a server whose
@@ -130,8 +150,13 @@ impl Database {
                     .max_connections(max_connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .test_before_acquire(false)
+                    .connect_lazy_with(options.clone());
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
                     .connect_lazy_with(options);
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite { pool, writer })
             }
             DatabaseUrl::SqliteMemory => {
                 // One connection that never closes: each connection would be its own database.
@@ -143,7 +168,10 @@ impl Database {
                     .max_lifetime(None)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_lazy_with(options);
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite {
+                    writer: pool.clone(),
+                    pool,
+                })
             }
         }
     }
@@ -153,7 +181,7 @@ impl Database {
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
             Self::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
-            Self::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+            Self::Sqlite { writer, .. } => SQLITE_MIGRATOR.run(writer).await,
         }
     }
 
@@ -198,13 +226,19 @@ impl Database {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "postgres",
-            Self::Sqlite(_) => "sqlite",
+            Self::Sqlite { .. } => "sqlite",
         }
     }
 
     /// Closes every connection; pending queries finish first.
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await);
+        match self {
+            Self::Postgres(pool) => pool.close().await,
+            Self::Sqlite { pool, writer } => {
+                pool.close().await;
+                writer.close().await;
+            }
+        }
     }
 }
 
@@ -272,6 +306,33 @@ mod tests {
         assert_eq!(removed.as_deref(), Some("require"));
         let (url, removed) = strip_query_parameter("postgres://h/db", "channel_binding");
         assert_eq!((url.as_str(), removed), ("postgres://h/db", None));
+    }
+
+    #[tokio::test]
+    async fn sqlite_reads_share_a_pool_and_writes_queue_for_one_writer_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite {
+            path: dir.path().join("todo.db"),
+        };
+        let db = Database::connect_lazy(&url, 4).unwrap();
+        let Database::Sqlite { pool, writer } = &db else {
+            panic!("a SQLite database")
+        };
+        assert_eq!(pool.options().get_max_connections(), 4);
+        assert_eq!(writer.options().get_max_connections(), 1);
+        db.migrate().await.unwrap();
+        sqlx::query(
+            "INSERT INTO users (id, email, created_at) VALUES ('u', 'u@example.org', 'now')",
+        )
+        .execute(writer)
+        .await
+        .unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(seen, 1, "a read after a committed write sees it");
+        db.close().await;
     }
 
     #[test]

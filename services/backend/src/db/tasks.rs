@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Database, DbError, ValidationError, now, on_pool};
+use super::{Database, DbError, ValidationError, now, on_pool, on_writer};
 
 /// Longest task title, in characters (not bytes).
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -151,7 +151,7 @@ pub async fn create(db: &Database, user_id: &str, task: &NewTask) -> Result<Task
          VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING {COLUMNS}"
     );
     let at = now();
-    let created = on_pool!(db, |pool| {
+    let created = on_writer!(db, |pool| {
         sqlx::query_as::<_, Task>(&sql)
             .bind(user_id)
             .bind(&task.title)
@@ -197,7 +197,7 @@ pub async fn list(
         // sqlx hands SQLite rows over from its worker thread one at a time, a thread wake-up
         // per row, which dominated a listing's cost. One row holding the whole listing as a
         // JSON array crosses once (docs/performance.md has the figures).
-        Database::Sqlite(pool) => {
+        Database::Sqlite { pool, .. } => {
             let sql = format!(
                 "SELECT json_group_array(json_object(\
                    'id', id, 'user_id', user_id, 'title', title, 'description', description, \
@@ -247,7 +247,7 @@ pub async fn update(
     let clear_or_set_description = changes.description.is_some();
     let description = changes.description.clone().flatten();
     let at = now();
-    let updated = on_pool!(db, |pool| {
+    let updated = on_writer!(db, |pool| {
         sqlx::query_as::<_, Task>(&sql)
             .bind(id)
             .bind(user_id)
@@ -291,7 +291,7 @@ pub async fn toggle(db: &Database, user_id: &str, id: i64) -> Result<Option<Task
          WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
     );
     let at = now();
-    let toggled = on_pool!(db, |pool| {
+    let toggled = on_writer!(db, |pool| {
         sqlx::query_as::<_, Task>(&sql)
             .bind(id)
             .bind(user_id)
@@ -308,7 +308,7 @@ pub async fn toggle(db: &Database, user_id: &str, id: i64) -> Result<Option<Task
 /// Deletes the task and returns what it was; `None` when it is not the user's.
 pub async fn delete(db: &Database, user_id: &str, id: i64) -> Result<Option<Task>, DbError> {
     let sql = format!("DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}");
-    let deleted = on_pool!(db, |pool| {
+    let deleted = on_writer!(db, |pool| {
         sqlx::query_as::<_, Task>(&sql)
             .bind(id)
             .bind(user_id)

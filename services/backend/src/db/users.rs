@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Database, DbError, now, on_pool};
+use super::{Database, DbError, now, on_pool, on_writer};
 
 /// A user as the API shows it (never with the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -34,7 +34,7 @@ pub async fn create(
     let sql = "INSERT INTO users (id, email, name, password_hash, created_at) \
                VALUES ($1, $2, $3, $4, $5) RETURNING id, email, name, created_at";
     let at = now();
-    let result = on_pool!(db, |pool| {
+    let result = on_writer!(db, |pool| {
         sqlx::query_as::<_, User>(sql)
             .bind(&id)
             .bind(email)

@@ -467,7 +467,7 @@ async fn migrate_on_start_false_leaves_the_schema_to_the_migrate_job() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("todo.db").display());
     let app = TestApp::spawn_on(&url, &[("MIGRATE_ON_START", "false")]).await;
-    let Database::Sqlite(pool) = &app.db else {
+    let Database::Sqlite { pool, .. } = &app.db else {
         panic!("a SQLite app")
     };
     let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'tasks'")

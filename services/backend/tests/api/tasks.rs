@@ -70,6 +70,19 @@ on_both_databases! {
         assert_eq!(updated.status, 200);
     }
 
+    async fn concurrent_creates_all_succeed_and_all_are_listed(app) {
+        let user = app.sign_up(&email("burst")).await;
+        let path = tasks_path(&user);
+        let creates = (0..40).map(|n| {
+            call(&app, Method::POST, &path, Some(&user), Some(json!({"title": format!("burst {n}")})))
+        });
+        for reply in futures::future::join_all(creates).await {
+            assert_eq!(reply.status, 201, "{:?}", reply.body);
+        }
+        let listed = call(&app, Method::GET, &tasks_path(&user), Some(&user), None).await;
+        assert_eq!(listed.body.as_array().unwrap().len(), 40, "every concurrent create is stored once");
+    }
+
     async fn list_refuses_unknown_status_sort_and_order_with_422(app) {
         let user = app.sign_up(&email("badquery")).await;
         for query in ["status=done", "sort=priority", "order=sideways"] {
