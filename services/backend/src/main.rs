@@ -25,6 +25,13 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// A task round trip through a running deployment (sign up a throwaway account, create,
+    /// list, delete), for `helm test`; exits 1 naming the step that failed.
+    Smoke {
+        /// The deployment's address, e.g. http://todo-chatbot-frontend:3000
+        #[arg(long)]
+        url: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,6 +48,10 @@ fn main() -> ExitCode {
             None => serve().await,
             Some(Command::Migrate) => migrate().await,
             Some(Command::Healthcheck { url }) => healthcheck(url).await,
+            Some(Command::Smoke { url }) => {
+                startup::install_crypto_provider();
+                todo_backend::smoke::round_trip(&url).await
+            }
         }
     });
     match result {

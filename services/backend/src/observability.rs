@@ -22,6 +22,13 @@ pub const LATENCY_BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Buckets of `chat_turn_duration_seconds`: an LLM turn takes seconds, so the buckets reach past
+/// the chat objective (15 s by default) and the request deadline (30 s); with the HTTP buckets,
+/// whose highest is 10 s, the p95 could never be seen above 10 s.
+pub const CHAT_TURN_BUCKETS: [f64; 15] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0,
+];
+
 /// How often the database gauges and histogram upkeep run in the background.
 pub const MONITOR_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -41,6 +48,12 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
                 b.set_buckets_for_metric(
                     Matcher::Full("http_request_duration_seconds".into()),
                     &LATENCY_BUCKETS,
+                )
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("chat_turn_duration_seconds".into()),
+                    &CHAT_TURN_BUCKETS,
                 )
             })
             .and_then(PrometheusBuilder::install_recorder)

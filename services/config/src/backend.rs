@@ -180,8 +180,9 @@ impl BackendConfig {
         let auth_secret = match env::secret(env, "BETTER_AUTH_SECRET")?.or(file.better_auth_secret)
         {
             Some(s) if s.expose().len() >= MIN_SECRET_BYTES => s,
-            Some(_) if dev_mode => Secret::new(DEV_MODE_SECRET),
-            None if dev_mode => Secret::new(DEV_MODE_SECRET),
+            // Dev mode accepts a short key as given (tokens signed with it must still verify).
+            Some(s) if dev_mode && !s.expose().is_empty() => s,
+            Some(_) | None if dev_mode => Secret::new(DEV_MODE_SECRET),
             Some(_) => {
                 return Err(ConfigError::invalid(
                     "BETTER_AUTH_SECRET",
@@ -321,6 +322,16 @@ mod tests {
         assert!(err.contains("shorter than 32 bytes"), "{err}");
         let dev = BackendConfig::from_env(&MapEnv::new([("DEV_MODE", "true")])).unwrap();
         assert_eq!(dev.auth_secret.expose(), DEV_MODE_SECRET);
+        let dev_short = BackendConfig::from_env(&MapEnv::new([
+            ("DEV_MODE", "true"),
+            ("BETTER_AUTH_SECRET", "short"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            dev_short.auth_secret.expose(),
+            "short",
+            "dev mode keeps a short key rather than silently swapping it"
+        );
     }
 
     #[test]

@@ -23,10 +23,11 @@ pub async fn track_requests(mut request: Request, next: Next) -> Response {
         request.headers_mut().insert(REQUEST_ID, value);
     }
     let method = request.method().as_str().to_owned();
-    let route = request
+    let matched = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| UNMATCHED.to_owned(), |path| path.as_str().to_owned());
+        .map(MatchedPath::as_str);
+    let route = route_label(matched, request.uri().path());
     let user_id = user_id_in_path(request.uri().path()).map(str::to_owned);
 
     let in_flight = InFlight::enter();
@@ -55,6 +56,25 @@ pub async fn track_requests(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The `route` label: the matched route, except that chat turns, proxied by the `/api/{*path}`
+/// catch-all, keep the backend's own route name; an LLM turn takes seconds and the alerts give
+/// it its own latency objective.
+fn route_label(matched: Option<&str>, path: &str) -> String {
+    const CHAT_ROUTE: &str = "/api/{user_id}/chat";
+    match matched {
+        Some("/api/{*path}")
+            if path
+                .strip_prefix("/api/")
+                .and_then(|rest| rest.strip_suffix("/chat"))
+                .is_some_and(|user| !user.is_empty() && !user.contains('/')) =>
+        {
+            CHAT_ROUTE.to_owned()
+        }
+        Some(route) => route.to_owned(),
+        None => UNMATCHED.to_owned(),
+    }
 }
 
 /// The caller's id when it is usable (short, printable ASCII), else a new UUID.
@@ -94,6 +114,22 @@ impl Drop for InFlight {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_turns_keep_the_backends_route_label() {
+        let catch_all = Some("/api/{*path}");
+        assert_eq!(
+            route_label(catch_all, "/api/u-1/chat"),
+            "/api/{user_id}/chat"
+        );
+        assert_eq!(route_label(catch_all, "/api/u-1/tasks"), "/api/{*path}");
+        assert_eq!(
+            route_label(catch_all, "/api/u-1/chat/extra"),
+            "/api/{*path}"
+        );
+        assert_eq!(route_label(Some("/healthz"), "/healthz"), "/healthz");
+        assert_eq!(route_label(None, "/nope"), UNMATCHED);
+    }
 
     #[test]
     fn the_user_id_is_read_from_api_paths_but_not_from_auth_routes() {

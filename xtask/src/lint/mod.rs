@@ -38,6 +38,9 @@ pub const PROFILES: [Option<&str>; 3] = [
 /// The profile checkov must pass with no waiver, and whose alert rules are tested.
 pub const PRODUCTION: &str = "values-production.yaml";
 
+/// The only profile that may waive checkov checks (local images only).
+pub const MINIKUBE: &str = "values-minikube.yaml";
+
 /// Lint the chart and everything rendered from it.
 #[derive(clap::Args)]
 pub struct Lint {
@@ -158,7 +161,7 @@ fn run_checks(sh: &Shell, only: &[Check]) -> anyhow::Result<Outcome> {
 }
 
 /// Values that cannot work must fail at render time with a message that says what to do.
-const GUARD_RAILS: [(&str, &str); 5] = [
+const GUARD_RAILS: [(&str, &str); 7] = [
     (r#"{"backend":{"replicas":2}}"#, "replicas"),
     (
         r#"{"backend":{"replicaCount":2}}"#,
@@ -166,8 +169,16 @@ const GUARD_RAILS: [(&str, &str); 5] = [
     ),
     (r#"{"image":{"tag":"latest"}}"#, "latest"),
     (
-        r#"{"database":{"mode":"external"}}"#,
+        r#"{"database":{"mode":"external"},"backend":{"replicaCount":2}}"#,
         "database.mode=external needs the PostgreSQL URL",
+    ),
+    (
+        r#"{"database":{"mode":"external","external":{"url":"postgres://db.example.invalid/todo"}}}"#,
+        "database.mode=external runs two or more backend replicas",
+    ),
+    (
+        r#"{"config":{"shutdownGraceSeconds":10}}"#,
+        "config.shutdownGraceSeconds (10) is shorter than config.requestTimeoutSeconds",
     ),
     (
         r#"{"ingress":{"enabled":true,"tls":{"enabled":true}}}"#,

@@ -164,6 +164,15 @@ seccompProfile:
 {{- fail "backend.replicaCount must be 1 with database.mode=sqlite (one ReadWriteOnce volume, one writer); use database.mode=external for more replicas" }}
 {{- end }}
 {{- end }}
+{{- if and (eq .Values.database.mode "external") (not .Values.backend.autoscaling.enabled) (lt (int .Values.backend.replicaCount) 2) }}
+{{- fail "database.mode=external runs two or more backend replicas, so a rollout or a lost node never empties the service: set backend.replicaCount to 2 or more, or enable backend.autoscaling" }}
+{{- end }}
+{{- $grace := int .Values.config.shutdownGraceSeconds }}
+{{- range $setting := list "requestTimeoutSeconds" "proxyTimeoutSeconds" }}
+{{- if lt $grace (int (index $.Values.config $setting)) }}
+{{- fail (printf "config.shutdownGraceSeconds (%d) is shorter than config.%s (%v): a request still running at shutdown would be cut off; raise the grace or lower the timeout" $grace $setting (index $.Values.config $setting)) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.ingress.tls.enabled (not .Values.ingress.host) }}
 {{- fail "ingress.tls.enabled needs ingress.host: a certificate is issued for a host name" }}
 {{- end }}

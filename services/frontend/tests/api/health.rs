@@ -54,6 +54,10 @@ async fn metrics_carry_the_names_and_labels_of_the_interface_sheet() {
         .send()
         .await
         .unwrap();
+    http.post(frontend.url("/api/user-9/chat"))
+        .send()
+        .await
+        .unwrap();
     http.get(frontend.url("/no/such/page"))
         .send()
         .await
@@ -71,6 +75,8 @@ async fn metrics_carry_the_names_and_labels_of_the_interface_sheet() {
     for expected in [
         "http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}",
         "http_requests_total{method=\"GET\",route=\"/api/{*path}\",status=\"200\"}",
+        // chat turns keep the backend's route label: the alerts give them their own objective
+        "http_requests_total{method=\"POST\",route=\"/api/{user_id}/chat\",status=\"200\"}",
         "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}",
         "http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"0.001\"}",
         "http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"10\"}",
