@@ -7,7 +7,11 @@ pub mod conversations;
 pub mod tasks;
 pub mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -177,11 +181,15 @@ impl Database {
     }
 
     /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock for the
-    /// whole run, so replicas starting together apply each migration exactly once.
+    /// whole run, so replicas starting together apply each migration exactly once; on SQLite,
+    /// whose migrator has no lock, an exclusive file lock beside the database does the same.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
             Self::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
-            Self::Sqlite { writer, .. } => SQLITE_MIGRATOR.run(writer).await,
+            Self::Sqlite { writer, .. } => {
+                let _held = sqlite_migration_lock(writer.connect_options().get_filename()).await?;
+                SQLITE_MIGRATOR.run(writer).await
+            }
         }
     }
 
@@ -237,6 +245,57 @@ impl Database {
             Self::Sqlite { pool, writer } => {
                 pool.close().await;
                 writer.close().await;
+            }
+        }
+    }
+}
+
+/// The longest wait for another process's SQLite migrations to finish.
+const SQLITE_MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Takes an exclusive lock on `<database>.migrate-lock` (none for an in-memory database),
+/// held until the returned file is dropped. Two processes starting together on one SQLite
+/// file (the server and `backend migrate`, or two replicas on a shared volume) would otherwise
+/// both apply a migration, and the second would fail on the tables the first made.
+async fn sqlite_migration_lock(
+    database: &Path,
+) -> Result<Option<std::fs::File>, sqlx::migrate::MigrateError> {
+    use sqlx::migrate::MigrateError;
+    if database == Path::new(":memory:") {
+        return Ok(None);
+    }
+    let mut lock_path = database.as_os_str().to_owned();
+    lock_path.push(".migrate-lock");
+    let lock_path = PathBuf::from(lock_path);
+    let failed =
+        |message: String| MigrateError::Execute(sqlx::Error::Io(std::io::Error::other(message)));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            failed(format!(
+                "opening the migration lock {}: {e}",
+                lock_path.display()
+            ))
+        })?;
+    let deadline = tokio::time::Instant::now() + SQLITE_MIGRATION_LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(failed(format!(
+                    "another process has held the migration lock {} for over {} s",
+                    lock_path.display(),
+                    SQLITE_MIGRATION_LOCK_WAIT.as_secs()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(failed(format!("locking {}: {e}", lock_path.display())));
             }
         }
     }

@@ -165,6 +165,39 @@ async fn a_request_over_the_deadline_gets_a_json_504() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_migrators_on_one_sqlite_file_apply_each_migration_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("todo.db").display()
+    ))
+    .unwrap();
+    let migrators: Vec<Database> = (0..4)
+        .map(|_| Database::connect_lazy(&url, 2).unwrap())
+        .collect();
+    let results = futures::future::join_all(migrators.iter().map(Database::migrate)).await;
+    for (n, result) in results.iter().enumerate() {
+        assert!(result.is_ok(), "migrator {n} failed: {result:?}");
+    }
+    let migration_files =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .count();
+    let Database::Sqlite { pool, .. } = &migrators[0] else {
+        panic!("a SQLite database")
+    };
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        i64::try_from(migration_files).unwrap(),
+        "each migration applied once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_migrators_apply_each_migration_exactly_once() {
     let Some(database) = TestPostgres::fresh().await else {
         return;
