@@ -386,6 +386,13 @@ async fn walk_through(page: &Client, frontend: &Frontend) -> Result<(), String> 
         )),
     )
     .await?;
+    step(
+        "the reply still shows the action it took",
+        page.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(".msg-assistant .action-added")),
+    )
+    .await?;
     Ok(())
 }
 

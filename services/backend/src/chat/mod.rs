@@ -36,6 +36,9 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Messages of history the built-in engine reads: enough to find the last reply ("mark it done").
 const BUILTIN_HISTORY: usize = 2;
 
+/// A user message runs no tools.
+const NO_TOOLS: [ToolCallRecord; 0] = [];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/{user_id}/chat", post(chat))
@@ -118,7 +121,8 @@ pub async fn chat(
     };
     let window = u32::try_from(window).unwrap_or(u32::MAX);
     let history = conversations::recent_messages(db, user_id, conversation.id, window).await?;
-    conversations::append_message(db, user_id, conversation.id, Role::User, message).await?;
+    conversations::append_message(db, user_id, conversation.id, Role::User, message, &NO_TOOLS)
+        .await?;
 
     let turn = Turn {
         db,
@@ -158,6 +162,7 @@ pub async fn chat(
         conversation.id,
         Role::Assistant,
         &reply.response,
+        &reply.tool_calls,
     )
     .await?;
     Ok(Json(ChatResponse {

@@ -45,7 +45,7 @@ impl TryFrom<String> for Role {
 }
 
 /// One message of a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Message {
     pub id: i64,
     pub user_id: String,
@@ -54,9 +54,29 @@ pub struct Message {
     pub role: Role,
     pub content: String,
     pub created_at: DateTime<Utc>,
+    /// The tools an assistant reply ran, as the chat response listed them (empty otherwise).
+    #[sqlx(try_from = "Option<String>")]
+    pub tool_calls: StoredToolCalls,
 }
 
-const MESSAGE_COLUMNS: &str = "id, user_id, conversation_id, role, content, created_at";
+/// The `tool_calls` of a stored reply: `[{tool, input, output}]`, kept as JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Vec<Object>)]
+pub struct StoredToolCalls(pub Vec<serde_json::Value>);
+
+impl TryFrom<Option<String>> for StoredToolCalls {
+    type Error = serde_json::Error;
+
+    fn try_from(text: Option<String>) -> Result<Self, Self::Error> {
+        match text {
+            None => Ok(Self::default()),
+            Some(text) => serde_json::from_str(&text).map(Self),
+        }
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "id, user_id, conversation_id, role, content, created_at, tool_calls";
 
 /// Starts a new, empty conversation for the user.
 pub async fn create(db: &Database, user_id: &str) -> Result<Conversation, DbError> {
@@ -98,20 +118,28 @@ pub async fn list(db: &Database, user_id: &str) -> Result<Vec<Conversation>, DbE
     })?)
 }
 
-/// Appends a message to one of the user's conversations and moves the conversation's
-/// `updated_at`; `None` when the conversation is not the user's.
+/// Appends a message (with the tools a reply ran) to one of the user's conversations and moves
+/// the conversation's `updated_at`; `None` when the conversation is not the user's.
 pub async fn append_message(
     db: &Database,
     user_id: &str,
     conversation_id: i64,
     role: Role,
     content: &str,
+    tool_calls: &[impl Serialize],
 ) -> Result<Option<Message>, DbError> {
     let touch = "UPDATE conversations SET updated_at = $3 WHERE id = $1 AND user_id = $2";
     let insert = format!(
-        "INSERT INTO messages (user_id, conversation_id, role, content, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING {MESSAGE_COLUMNS}"
+        "INSERT INTO messages (user_id, conversation_id, role, content, created_at, tool_calls) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {MESSAGE_COLUMNS}"
     );
+    let tool_calls = if tool_calls.is_empty() {
+        None
+    } else {
+        let text = serde_json::to_string(tool_calls)
+            .map_err(|error| DbError::Other(sqlx::Error::Encode(Box::new(error))))?;
+        Some(text)
+    };
     let at = now();
     Ok(on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
@@ -131,6 +159,7 @@ pub async fn append_message(
             .bind(role.as_str())
             .bind(content)
             .bind(at)
+            .bind(&tool_calls)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;

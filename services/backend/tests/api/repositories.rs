@@ -14,13 +14,18 @@ on_both_databases! {
         let second = conversations::create(db, "ada").await.unwrap();
         for n in 1..=5 {
             let role = if n % 2 == 1 { Role::User } else { Role::Assistant };
-            let stored = conversations::append_message(db, "ada", first.id, role, &format!("message {n}")).await.unwrap();
-            assert_eq!(stored.expect("ada owns it").content, format!("message {n}"));
+            let tools = if role == Role::Assistant { vec![serde_json::json!({"tool": "list_tasks", "input": {}, "output": [n]})] } else { vec![] };
+            let stored = conversations::append_message(db, "ada", first.id, role, &format!("message {n}"), &tools).await.unwrap();
+            let stored = stored.expect("ada owns it");
+            assert_eq!(stored.content, format!("message {n}"));
+            assert_eq!(stored.tool_calls.0, tools, "a reply's tool calls are stored with it");
         }
         let recent = conversations::recent_messages(db, "ada", first.id, 3).await.unwrap();
         let contents: Vec<&str> = recent.iter().map(|m| m.content.as_str()).collect();
         assert_eq!(contents, ["message 3", "message 4", "message 5"], "the last three, oldest first");
         assert_eq!(recent[0].role, Role::User);
+        assert!(recent[0].tool_calls.0.is_empty());
+        assert_eq!(recent[1].tool_calls.0[0]["output"], serde_json::json!([4]), "read back as written");
         assert_eq!(conversations::messages(db, "ada", first.id).await.unwrap().len(), 5);
 
         let listed = conversations::list(db, "ada").await.unwrap();
@@ -28,7 +33,7 @@ on_both_databases! {
         assert!(listed[0].updated_at > first.updated_at, "appending moves updated_at");
 
         assert_eq!(conversations::get(db, "bob", first.id).await.unwrap(), None, "bob cannot see it");
-        assert_eq!(conversations::append_message(db, "bob", first.id, Role::User, "hi").await.unwrap(), None);
+        assert_eq!(conversations::append_message(db, "bob", first.id, Role::User, "hi", &[] as &[serde_json::Value]).await.unwrap(), None);
         assert!(conversations::messages(db, "bob", first.id).await.unwrap().is_empty());
         assert_eq!(conversations::messages(db, "ada", first.id).await.unwrap().len(), 5, "bob's attempt stored nothing");
     }

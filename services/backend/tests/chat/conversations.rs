@@ -110,6 +110,16 @@ async fn the_history_endpoints_show_each_turn() {
         .collect();
     assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
     assert_eq!(messages.body[0]["content"], "add buy milk");
+    assert_eq!(messages.body[0]["tool_calls"], json!([]));
+    assert_eq!(
+        messages.body[1]["tool_calls"][0]["tool"], "add_task",
+        "a reply read back later still lists the actions it took: {}",
+        messages.body[1]
+    );
+    assert_eq!(
+        messages.body[1]["tool_calls"][0]["output"]["title"],
+        "Buy milk"
+    );
     assert!(
         messages.body[3]["content"]
             .as_str()
