@@ -32,9 +32,9 @@ impl Target {
     }
 }
 
-/// Build and run the stack, and wait until it is ready.
+/// Where the stack runs: the same flags for `up` and `down`.
 #[derive(clap::Args)]
-pub struct Up {
+struct Placement {
     /// Where to run (default: minikube if installed, else docker if an engine answers, else local).
     #[arg(long, value_enum)]
     target: Option<Target>,
@@ -44,6 +44,19 @@ pub struct Up {
     /// Kubernetes namespace and Helm release name (minikube target).
     #[arg(long, default_value = "todo-chatbot")]
     namespace: String,
+}
+
+impl Placement {
+    fn target(&self) -> Target {
+        self.target.unwrap_or_else(Target::detect)
+    }
+}
+
+/// Build and run the stack, and wait until it is ready.
+#[derive(clap::Args)]
+pub struct Up {
+    #[command(flatten)]
+    placement: Placement,
     /// Host port of the UI (docker and local targets).
     #[arg(long, default_value_t = 3000)]
     ui_port: u16,
@@ -55,18 +68,11 @@ pub struct Up {
     timeout: u64,
 }
 
-/// Stop and remove what `up` started.
+/// Stop and remove what `up` started (pass the `--target` that `up` used, if not the detected one).
 #[derive(clap::Args)]
 pub struct Down {
-    /// The target `up` used (default: detected the same way).
-    #[arg(long, value_enum)]
-    target: Option<Target>,
-    /// Minikube profile (minikube target).
-    #[arg(long, default_value = "todo-chatbot")]
-    profile: String,
-    /// Kubernetes namespace and Helm release name (minikube target).
-    #[arg(long, default_value = "todo-chatbot")]
-    namespace: String,
+    #[command(flatten)]
+    placement: Placement,
     /// Also delete the data (the Docker volume; the Minikube namespace with its volume claims).
     #[arg(long)]
     purge: bool,
@@ -74,14 +80,17 @@ pub struct Down {
 
 impl Up {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let target = self.target.unwrap_or_else(Target::detect);
+        let Placement {
+            profile, namespace, ..
+        } = &self.placement;
+        let target = self.placement.target();
         println!(
             "==> cargo xtask up --target {}",
             format!("{target:?}").to_lowercase()
         );
         let timeout = std::time::Duration::from_secs(self.timeout);
         match target {
-            Target::Minikube => minikube::up(sh, &self.profile, &self.namespace, timeout),
+            Target::Minikube => minikube::up(sh, profile, namespace, timeout),
             Target::Docker => docker::up(sh, self.ui_port, self.api_port, timeout),
             Target::Local => local::up(sh, self.ui_port, self.api_port, timeout),
         }
@@ -90,8 +99,11 @@ impl Up {
 
 impl Down {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        match self.target.unwrap_or_else(Target::detect) {
-            Target::Minikube => minikube::down(sh, &self.profile, &self.namespace, self.purge),
+        let Placement {
+            profile, namespace, ..
+        } = &self.placement;
+        match self.placement.target() {
+            Target::Minikube => minikube::down(sh, profile, namespace, self.purge),
             Target::Docker => docker::down(self.purge),
             Target::Local => {
                 println!("the local target runs in the foreground: stop it with Ctrl-C");

@@ -164,6 +164,35 @@ async fn a_request_over_the_deadline_gets_a_json_504() {
     assert_eq!(after.status, 200, "the app serves on after a timeout");
 }
 
+/// Four migrators on one database at once: each must succeed, and each migration file of
+/// `dialect` (`postgres`, `sqlite`) must be recorded exactly once.
+async fn four_migrators_at_once(url: &DatabaseUrl, dialect: &str) {
+    let migrators: Vec<Database> = (0..4)
+        .map(|_| Database::connect_lazy(url, 2).unwrap())
+        .collect();
+    let results = futures::future::join_all(migrators.iter().map(Database::migrate)).await;
+    for (n, result) in results.iter().enumerate() {
+        assert!(result.is_ok(), "migrator {n} failed: {result:?}");
+    }
+    let migration_files = std::fs::read_dir(format!(
+        "{}/migrations/{dialect}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .count();
+    let count = "SELECT count(*) FROM _sqlx_migrations WHERE success";
+    let applied: i64 = match &migrators[0] {
+        Database::Postgres(pool) => sqlx::query_scalar(count).fetch_one(pool).await,
+        Database::Sqlite { pool, .. } => sqlx::query_scalar(count).fetch_one(pool).await,
+    }
+    .unwrap();
+    assert_eq!(
+        applied,
+        i64::try_from(migration_files).unwrap(),
+        "each migration recorded once"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_migrators_on_one_sqlite_file_apply_each_migration_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,29 +201,7 @@ async fn concurrent_migrators_on_one_sqlite_file_apply_each_migration_exactly_on
         dir.path().join("todo.db").display()
     ))
     .unwrap();
-    let migrators: Vec<Database> = (0..4)
-        .map(|_| Database::connect_lazy(&url, 2).unwrap())
-        .collect();
-    let results = futures::future::join_all(migrators.iter().map(Database::migrate)).await;
-    for (n, result) in results.iter().enumerate() {
-        assert!(result.is_ok(), "migrator {n} failed: {result:?}");
-    }
-    let migration_files =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
-            .unwrap()
-            .count();
-    let Database::Sqlite { pool, .. } = &migrators[0] else {
-        panic!("a SQLite database")
-    };
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        applied,
-        i64::try_from(migration_files).unwrap(),
-        "each migration applied once"
-    );
+    four_migrators_at_once(&url, "sqlite").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -202,28 +209,7 @@ async fn concurrent_migrators_apply_each_migration_exactly_once() {
     let Some(database) = TestPostgres::fresh().await else {
         return;
     };
-    let url = DatabaseUrl::parse(&database.url).unwrap();
-    let migrators: Vec<Database> = (0..4)
-        .map(|_| Database::connect_lazy(&url, 2).unwrap())
-        .collect();
-    let results = futures::future::join_all(migrators.iter().map(Database::migrate)).await;
-    for (n, result) in results.iter().enumerate() {
-        assert!(result.is_ok(), "migrator {n} failed: {result:?}");
-    }
-    let migration_files =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
-            .unwrap()
-            .count();
-    let mut conn = PgConnection::connect(&database.url).await.unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        applied,
-        i64::try_from(migration_files).unwrap(),
-        "each migration recorded once"
-    );
+    four_migrators_at_once(&DatabaseUrl::parse(&database.url).unwrap(), "postgres").await;
     let (a, b) = tokio::join!(
         TestApp::spawn_on(&database.url, &[]),
         TestApp::spawn_on(&database.url, &[]),
