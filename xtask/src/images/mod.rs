@@ -9,6 +9,7 @@ pub mod check;
 mod context;
 pub mod fastpath;
 mod http;
+mod prune;
 pub mod scan;
 mod tags;
 
@@ -49,6 +50,10 @@ pub struct Images {
     /// Then run each image locked down, exercise it, stop it, and clean up (see docs/containers.md).
     #[arg(long)]
     check: bool,
+    /// Then remove this project's images under any other tag (earlier builds), except those a
+    /// container still uses.
+    #[arg(long)]
+    prune: bool,
 }
 
 /// One service image.
@@ -122,6 +127,10 @@ impl Images {
             print_table(&built);
             if self.check {
                 check::run(&docker, &built).await?;
+            }
+            if self.prune {
+                let registry = self.registry.as_deref();
+                report_prune(&prune::stale_tags(&docker, registry, &revision.tag).await?);
             }
             anyhow::Ok(built)
         })?;
@@ -253,6 +262,7 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
     if let Err(err) = reachable {
         return project::skip_or_fail("images", &format!("no Docker Engine: {err:#}"));
     }
+    let engine_for_proof = engine.clone();
     let images = Images {
         registry: None,
         engine,
@@ -261,9 +271,73 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
         tag: None,
         force: false,
         check: true,
+        prune: false,
     };
     images.run(sh)?;
+    prove_prune(sh, engine_for_proof.as_deref())?;
     Ok(Outcome::Passed)
+}
+
+/// `--prune` against the real engine, under a prefix of its own so the developer's images are
+/// untouched: an extra tag of the image just built is removed, the current one kept.
+fn prove_prune(sh: &Shell, engine: Option<&str>) -> anyhow::Result<()> {
+    const PREFIX: &str = "prune-check.invalid";
+    let tag = current_tag(sh)?;
+    let [backend, _] = &SERVICES;
+    let current = format!("{}:{tag}", backend.image);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let docker = connect(engine).await?;
+        for stale_or_kept in ["stale", tag.as_str()] {
+            let options = TagImageOptionsBuilder::default()
+                .repo(&format!("{PREFIX}/{}", backend.image))
+                .tag(stale_or_kept)
+                .build();
+            docker
+                .tag_image(&current, Some(options))
+                .await
+                .with_context(|| format!("tagging {current} for the prune check"))?;
+        }
+        let pruned = prune::stale_tags(&docker, Some(PREFIX), &tag).await?;
+        let stale = format!("{PREFIX}/{}:stale", backend.image);
+        let kept = format!("{PREFIX}/{}:{tag}", backend.image);
+        anyhow::ensure!(
+            pruned.removed == [stale.clone()],
+            "prune removed {:?}, expected exactly {stale}",
+            pruned.removed
+        );
+        docker
+            .inspect_image(&kept)
+            .await
+            .with_context(|| format!("prune removed the current tag {kept}"))?;
+        docker
+            .inspect_image(&current)
+            .await
+            .with_context(|| format!("prune removed {current}, outside its prefix"))?;
+        docker
+            .remove_image(
+                &kept,
+                None::<bollard::query_parameters::RemoveImageOptions>,
+                None,
+            )
+            .await
+            .with_context(|| format!("removing {kept}"))?;
+        println!("    prune removed {stale} and kept {kept} and {current}");
+        anyhow::Ok(())
+    })
+}
+
+fn report_prune(pruned: &prune::Pruned) {
+    println!(
+        "pruned {} earlier tag(s) of this project's images",
+        pruned.removed.len()
+    );
+    for reference in &pruned.in_use {
+        println!("  kept {reference}: a container uses it");
+    }
 }
 
 /// The Dockerfile of the hermetic path, relative to the repository root.
