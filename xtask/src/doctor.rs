@@ -43,13 +43,18 @@ const TOOLS: &[Tool] = &[
     },
     Tool {
         program: "helm",
-        purpose: "install the chart (optional: the Python Helm SDK lints and renders)",
+        purpose: "installing the chart (lint and render need only the Python Helm SDK)",
         install: "see https://helm.sh/docs/intro/install/",
     },
     Tool {
         program: "promtool",
         purpose: "alert rule tests",
         install: "apt-get install -y prometheus",
+    },
+    Tool {
+        program: "wrk",
+        purpose: "`bench api`",
+        install: "apt-get install -y wrk",
     },
     Tool {
         program: "chromium",
