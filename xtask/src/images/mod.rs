@@ -124,7 +124,6 @@ impl Images {
         let built = runtime.block_on(async {
             let docker = connect(self.engine.as_deref()).await?;
             let built = self.build_all(&docker, &revision).await?;
-            print_table(&built);
             if self.check {
                 check::run(&docker, &built).await?;
             }
@@ -132,6 +131,8 @@ impl Images {
                 let registry = self.registry.as_deref();
                 report_prune(&prune::stale_tags(&docker, registry, &revision.tag).await?);
             }
+            // Last, so the figures stand at the end of the output.
+            print_table(&built);
             anyhow::Ok(built)
         })?;
         if let Some(profile) = &self.load {
