@@ -372,21 +372,26 @@ async fn image_with_digest(
     docker: &Docker,
     digest: &str,
 ) -> anyhow::Result<Option<(String, Vec<String>)>> {
-    let filters = HashMap::from([(
-        "label".to_owned(),
-        vec![format!("{CONTEXT_DIGEST_LABEL}={digest}")],
-    )]);
-    let options = ListImagesOptionsBuilder::default()
-        .filters(&filters)
-        .build();
-    let images = docker
-        .list_images(Some(options))
-        .await
-        .context("listing the engine's images")?;
+    let images = images_labelled(docker, &format!("{CONTEXT_DIGEST_LABEL}={digest}")).await?;
     Ok(images
         .into_iter()
         .next()
         .map(|image| (image.id, image.repo_tags)))
+}
+
+/// The engine's images matching a label filter (`key` or `key=value`).
+async fn images_labelled(
+    docker: &Docker,
+    label: &str,
+) -> anyhow::Result<Vec<bollard::models::ImageSummary>> {
+    let filters = HashMap::from([("label".to_owned(), vec![label.to_owned()])]);
+    let options = ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    docker
+        .list_images(Some(options))
+        .await
+        .context("listing the engine's images")
 }
 
 /// The `org.opencontainers.image.*` labels for a service at a revision.

@@ -2,15 +2,10 @@
 //! leave images behind. This removes this project's tags other than the one just built, and
 //! keeps any image a container still uses.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
-use bollard::{
-    Docker,
-    query_parameters::{ListImagesOptionsBuilder, RemoveImageOptions},
-};
+use bollard::{Docker, query_parameters::RemoveImageOptions};
 
-use super::{CONTEXT_DIGEST_LABEL, SERVICES};
+use super::{CONTEXT_DIGEST_LABEL, SERVICES, images_labelled};
 
 /// What a prune did.
 #[derive(Debug, Default)]
@@ -28,14 +23,7 @@ pub async fn stale_tags(
     registry: Option<&str>,
     keep_tag: &str,
 ) -> anyhow::Result<Pruned> {
-    let filters = HashMap::from([("label".to_owned(), vec![CONTEXT_DIGEST_LABEL.to_owned()])]);
-    let options = ListImagesOptionsBuilder::default()
-        .filters(&filters)
-        .build();
-    let images = docker
-        .list_images(Some(options))
-        .await
-        .context("listing the engine's images")?;
+    let images = images_labelled(docker, CONTEXT_DIGEST_LABEL).await?;
     let mut pruned = Pruned::default();
     for reference in images.iter().flat_map(|image| &image.repo_tags) {
         if !is_stale(reference, registry, keep_tag) {
