@@ -5,12 +5,17 @@
 
 mod bench;
 mod doctor;
+mod helm;
 mod images;
+mod kube;
 mod lint;
+mod logs;
 mod manifests;
 mod procs;
 mod project;
 mod pytools;
+mod runtime;
+mod status;
 mod test;
 mod up;
 
@@ -34,7 +39,9 @@ enum Command {
     Doctor(doctor::Doctor),
     Images(images::Images),
     Lint(lint::Lint),
+    Logs(logs::Logs),
     Manifests(manifests::Manifests),
+    Status(status::Status),
     Test(test::Test),
     Up(up::Up),
     Down(up::Down),
@@ -53,7 +60,9 @@ fn main() {
             Command::Doctor(cmd) => cmd.run(&sh),
             Command::Images(cmd) => cmd.run(&sh),
             Command::Lint(cmd) => cmd.run(&sh),
+            Command::Logs(cmd) => cmd.run(&sh),
             Command::Manifests(cmd) => cmd.run(&sh),
+            Command::Status(cmd) => cmd.run(&sh),
             Command::Test(cmd) => cmd.run(&sh),
             Command::Up(cmd) => cmd.run(&sh),
             Command::Down(cmd) => cmd.run(&sh),

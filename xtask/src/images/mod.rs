@@ -10,6 +10,7 @@ mod context;
 pub mod fastpath;
 mod http;
 mod prune;
+mod push;
 pub mod scan;
 mod tags;
 
@@ -50,6 +51,9 @@ pub struct Images {
     /// Then run each image locked down, exercise it, stop it, and clean up (see docs/containers.md).
     #[arg(long)]
     check: bool,
+    /// Then push the images to the `--registry` (for clusters that pull from it).
+    #[arg(long, requires = "registry")]
+    push: bool,
     /// Then remove this project's images under any other tag (earlier builds), except those a
     /// container still uses.
     #[arg(long)]
@@ -126,6 +130,9 @@ impl Images {
             let built = self.build_all(&docker, &revision).await?;
             if self.check {
                 check::run(&docker, &built).await?;
+            }
+            if self.push {
+                push::push_all(&docker, &built).await?;
             }
             if self.prune {
                 let registry = self.registry.as_deref();
@@ -272,6 +279,7 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
         tag: None,
         force: false,
         check: true,
+        push: false,
         prune: false,
     };
     images.run(sh)?;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use xshell::Shell;
 
 use super::{PRODUCTION, Render};
-use crate::lint::helm::Object;
+use crate::helm::Object;
 
 /// Series that come from the cluster, not from the services; the dashboard and rules may use these.
 pub const CLUSTER_METRICS: [&str; 10] = [
@@ -73,7 +73,7 @@ pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
         let containers = containers(&render.objects)
             .with_context(|| format!("reading the containers of {}", render.profile_name()))?;
         check_env_and_ports(render.profile_name(), &render.objects, &containers)?;
-        if render.inputs.profile == Some("values-minikube.yaml") {
+        if render.inputs.profile == Some(crate::helm::MINIKUBE_PROFILE) {
             minikube = containers;
             helm_tests = helm_test_commands(&render.objects);
         }

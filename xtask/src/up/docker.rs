@@ -226,3 +226,80 @@ async fn wait_ready(port: u16, timeout: Duration) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// `cargo xtask status` on the docker target: each container's state, health and restarts.
+pub fn status() -> anyhow::Result<()> {
+    crate::runtime::block_on(async {
+        let docker = images::connect(None).await?;
+        println!(
+            "{:<24} {:<10} {:<10} {:>8}  image",
+            "container", "state", "health", "restarts"
+        );
+        for name in [BACKEND, FRONTEND] {
+            let Ok(container) = docker.inspect_container(name, None).await else {
+                println!("{name:<24} absent (`cargo xtask up --target docker` starts it)");
+                continue;
+            };
+            let state = container.state.unwrap_or_default();
+            let health = state
+                .health
+                .and_then(|h| h.status)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            println!(
+                "{name:<24} {:<10} {health:<10} {:>8}  {}",
+                state.status.map(|s| s.to_string()).unwrap_or_default(),
+                container.restart_count.unwrap_or_default(),
+                container.config.and_then(|c| c.image).unwrap_or_default()
+            );
+        }
+        println!("UI: http://127.0.0.1:3000/ unless `up` was given --ui-port");
+        anyhow::Ok(())
+    })?
+}
+
+/// `cargo xtask logs` on the docker target: the containers' output, prefixed with their names;
+/// `follow` streams until Ctrl-C (a restarted container's output continues in the same stream).
+pub fn logs(service: Option<&str>, follow: bool, tail: u64) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    crate::runtime::block_on(async {
+        let docker = images::connect(None).await?;
+        let names: Vec<&str> = [BACKEND, FRONTEND]
+            .into_iter()
+            .filter(|name| service.is_none_or(|s| name.ends_with(s)))
+            .collect();
+        let mut streams = futures::stream::SelectAll::new();
+        for name in names {
+            let options = bollard::query_parameters::LogsOptionsBuilder::default()
+                .stdout(true)
+                .stderr(true)
+                .follow(follow)
+                .tail(&tail.to_string())
+                .build();
+            streams.push(
+                docker
+                    .logs(name, Some(options))
+                    .map(move |line| (name, line))
+                    .boxed(),
+            );
+        }
+        let stop = tokio::signal::ctrl_c();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return anyhow::Ok(()),
+                next = streams.next() => match next {
+                    None => return anyhow::Ok(()),
+                    Some((name, Ok(output))) => {
+                        for line in output.to_string().lines() {
+                            println!("[{name}] {line}");
+                        }
+                    }
+                    Some((name, Err(err))) => {
+                        return Err(err).with_context(|| format!("reading the logs of {name} (is it up?)"));
+                    }
+                },
+            }
+        }
+    })?
+}

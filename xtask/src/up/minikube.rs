@@ -1,24 +1,33 @@
-//! `up --target minikube`: start (or reuse) a Minikube profile, build the images into its
-//! Docker Engine, install or upgrade the Helm chart with the Minikube profile, and wait for the
-//! rollouts; on a failed rollout print the pods' events and last log lines.
+//! `up --target minikube`: start (or reuse) a Minikube profile with the seed's 2 CPUs / 4 GB,
+//! a Kubernetes version the chart supports and the metrics-server addon (the autoscalers'
+//! metrics), build the images into Minikube's Docker Engine, then install the chart and watch
+//! the rollout like any cluster (see `cluster`).
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use crate::project;
+use super::{Resolved, cluster, kube::release_for};
+use crate::{images, project};
 
 /// Resources Minikube gets when this command starts it (the seed's T014: 2 CPUs, 4 GB).
 const CPUS: &str = "2";
 const MEMORY_MB: &str = "4096";
+/// The Kubernetes version Minikube starts: one the chart is tested against (kube-lab runs 1.20,
+/// the schemas are checked for 1.30 to 1.34).
+pub const KUBERNETES_VERSION: &str = "v1.32.0";
 
-pub fn up(sh: &Shell, profile: &str, namespace: &str, timeout: Duration) -> anyhow::Result<()> {
+pub fn up(
+    sh: &Shell,
+    placement: &Resolved,
+    values: &[PathBuf],
+    set: &[String],
+    timeout: Duration,
+) -> anyhow::Result<Option<String>> {
     let minikube =
         project::require_tool("minikube", "see https://minikube.sigs.k8s.io/docs/start/")?;
-    let helm = project::require_tool("helm", "see https://helm.sh/docs/intro/install/")?;
-    let kubectl = project::require_tool("kubectl", "see https://kubernetes.io/docs/tasks/tools/")?;
-
+    let profile = &placement.profile;
     if cmd!(sh, "{minikube} status -p {profile}")
         .quiet()
         .ignore_stdout()
@@ -26,10 +35,18 @@ pub fn up(sh: &Shell, profile: &str, namespace: &str, timeout: Duration) -> anyh
         .run()
         .is_err()
     {
-        println!("==> starting Minikube profile {profile} ({CPUS} CPUs, {MEMORY_MB} MB)");
-        cmd!(sh, "{minikube} start -p {profile} --cpus {CPUS} --memory {MEMORY_MB} --addons metrics-server")
+        println!(
+            "==> starting Minikube profile {profile} ({CPUS} CPUs, {MEMORY_MB} MB, Kubernetes \
+             {KUBERNETES_VERSION})"
+        );
+        cmd!(sh, "{minikube} start -p {profile} --cpus {CPUS} --memory {MEMORY_MB} --kubernetes-version {KUBERNETES_VERSION} --addons metrics-server")
             .run()
             .context("starting Minikube")?;
+    }
+    if wants_ingress(values, set) {
+        cmd!(sh, "{minikube} -p {profile} addons enable ingress")
+            .run()
+            .context("enabling Minikube's ingress addon")?;
     }
 
     println!("==> building the images into Minikube's Docker Engine");
@@ -39,92 +56,40 @@ pub fn up(sh: &Shell, profile: &str, namespace: &str, timeout: Duration) -> anyh
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
     // The tag is fixed before the build, so an edit made while it runs cannot make the chart
     // ask for a tag that was never built.
-    let tag = crate::images::current_tag(sh)?;
+    let tag = images::current_tag(sh)?;
     let mut images = cmd!(sh, "{xtask} images --tag {tag}");
     for (key, value) in parse_docker_env(&env_text) {
         images = images.env(key, value);
     }
     images.run().context("building the images")?;
 
-    println!("==> helm upgrade --install {namespace} (tag {tag})");
-    let chart = project::deploy_dir().join("helm").join("todo-chatbot");
-    let values = chart.join("values-minikube.yaml");
-    let wait = format!("{}s", timeout.as_secs());
-    cmd!(sh, "{helm} upgrade --install {namespace} {chart} --namespace {namespace} --create-namespace -f {values} --set image.tag={tag} --kube-context {profile} --timeout {wait}")
-        .run()
-        .context("helm upgrade --install")?;
+    let node_ip = cmd!(sh, "{minikube} -p {profile} ip")
+        .read()
+        .context("reading `minikube ip`")?;
+    let release = release_for(placement, values, set.to_vec(), &tag, timeout);
+    cluster::deploy(sh, &release, Some(node_ip.trim()), timeout)
+}
 
-    println!("==> waiting for the rollouts");
-    for deployment in ["backend", "frontend"] {
-        let name = format!("deployment/{namespace}-{deployment}");
-        let rollout = cmd!(
-            sh,
-            "{kubectl} --context {profile} -n {namespace} rollout status {name} --timeout {wait}"
-        )
-        .run();
-        if rollout.is_err() {
-            diagnose(sh, &kubectl, profile, namespace);
-            bail!("{name} did not become ready within {wait}; the pods' events and logs are above");
+/// True when the values ask for the ingress (then Minikube's ingress addon is enabled).
+fn wants_ingress(values: &[PathBuf], set: &[String]) -> bool {
+    set.iter()
+        .any(|s| s.replace(' ', "") == "ingress.enabled=true")
+        || values.iter().any(|file| {
+            std::fs::read_to_string(file).is_ok_and(|text| ingress_enabled_in(&text))
+        })
+}
+
+/// True when a values file's top-level `ingress:` block has `enabled: true` directly under it.
+fn ingress_enabled_in(text: &str) -> bool {
+    let mut in_ingress = false;
+    for line in text.lines() {
+        if !line.starts_with([' ', '#']) && !line.is_empty() {
+            in_ingress = line.trim_end() == "ingress:";
+        } else if in_ingress && line.trim_end() == "  enabled: true" {
+            return true;
         }
     }
-    let url = cmd!(
-        sh,
-        "{minikube} -p {profile} service -n {namespace} {namespace}-frontend --url"
-    )
-    .read()
-    .unwrap_or_else(|_| {
-        format!("run `minikube -p {profile} service -n {namespace} {namespace}-frontend --url`")
-    });
-    println!();
-    println!("ready: UI {}", url.lines().next().unwrap_or_default());
-    println!("       status: kubectl --context {profile} -n {namespace} get pods");
-    Ok(())
-}
-
-pub fn down(sh: &Shell, profile: &str, namespace: &str, purge: bool) -> anyhow::Result<()> {
-    let helm = project::require_tool("helm", "see https://helm.sh/docs/intro/install/")?;
-    cmd!(sh, "{helm} uninstall {namespace} --namespace {namespace} --kube-context {profile} --ignore-not-found")
-        .run()
-        .context("helm uninstall")?;
-    if purge {
-        let kubectl =
-            project::require_tool("kubectl", "see https://kubernetes.io/docs/tasks/tools/")?;
-        cmd!(
-            sh,
-            "{kubectl} --context {profile} delete namespace {namespace} --ignore-not-found"
-        )
-        .run()
-        .context("deleting the namespace")?;
-    }
-    Ok(())
-}
-
-/// Prints what explains a stuck rollout: pod states, recent events, and each pod's last log lines.
-fn diagnose(sh: &Shell, kubectl: &std::path::Path, profile: &str, namespace: &str) {
-    let _ = cmd!(
-        sh,
-        "{kubectl} --context {profile} -n {namespace} get pods -o wide"
-    )
-    .run();
-    let _ = cmd!(
-        sh,
-        "{kubectl} --context {profile} -n {namespace} get events --sort-by=.lastTimestamp"
-    )
-    .run();
-    let pods = cmd!(
-        sh,
-        "{kubectl} --context {profile} -n {namespace} get pods -o name"
-    )
-    .read()
-    .unwrap_or_default();
-    for pod in pods.lines() {
-        println!("--- last log lines of {pod}");
-        let _ = cmd!(
-            sh,
-            "{kubectl} --context {profile} -n {namespace} logs {pod} --all-containers --tail 30"
-        )
-        .run();
-    }
+    false
 }
 
 /// Reads `minikube docker-env --shell none` output: `KEY=VALUE` lines.
@@ -138,6 +103,7 @@ fn parse_docker_env(text: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -151,5 +117,19 @@ mod tests {
             "tcp://192.168.49.2:2376".to_owned()
         )));
         assert!(vars.contains(&("DOCKER_TLS_VERIFY".to_owned(), "1".to_owned())));
+    }
+
+    #[test]
+    fn the_ingress_addon_follows_the_values() {
+        assert!(wants_ingress(&[], &["ingress.enabled=true".into()]));
+        assert!(!wants_ingress(&[], &["ingress.enabled=false".into()]));
+        let dir = tempfile::tempdir().unwrap();
+        let production = crate::helm::chart_dir().join(crate::helm::PRODUCTION_PROFILE);
+        assert!(wants_ingress(&[production], &[]));
+        let minikube = crate::helm::chart_dir().join(crate::helm::MINIKUBE_PROFILE);
+        assert!(!wants_ingress(&[minikube], &[]));
+        let other = dir.path().join("v.yaml");
+        std::fs::write(&other, "ingress:\n  enabled: true\n").unwrap();
+        assert!(wants_ingress(&[other], &[]));
     }
 }

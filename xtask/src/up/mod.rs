@@ -1,54 +1,130 @@
 //! `cargo xtask up` / `down`: run the whole stack on a target and wait until it is ready.
 //!
-//! Targets: `minikube` (the mission: images built into Minikube, the Helm chart installed or
-//! upgraded, rollouts waited for), `docker` (the same images on a Docker Engine) and `local`
-//! (the two binaries as processes). Without `--target` the first available one is taken.
+//! Targets: `minikube` (start Minikube, build the images into it), `kube` (any cluster: the
+//! images pushed to a registry it pulls from) — both then install the Helm chart and watch the
+//! rollout through kube-rs (see `cluster`) — `docker` (the same images on a Docker Engine) and
+//! `local` (the two binaries as processes). Without `--target` the first available one is
+//! taken, and `up` says why. What `up` started is recorded (`state`), so `down`, `status` and
+//! `logs` find it.
 
-mod docker;
+mod cluster;
+pub mod docker;
+mod kube;
 mod local;
 mod minikube;
+mod prereqs;
 mod secret;
+pub mod state;
 
+use std::path::PathBuf;
+
+use anyhow::bail;
 use xshell::Shell;
+
+use crate::helm::release::Cluster;
 
 /// Where the stack runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
     Minikube,
+    Kube,
     Docker,
     Local,
 }
 
 impl Target {
-    /// Minikube when it is installed, else a Docker Engine when one answers, else local processes.
-    fn detect() -> Self {
-        if which::which("minikube").is_ok() {
-            Self::Minikube
-        } else if docker::engine_answers() {
-            Self::Docker
-        } else {
-            Self::Local
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minikube => "minikube",
+            Self::Kube => "kube",
+            Self::Docker => "docker",
+            Self::Local => "local",
         }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::Minikube, Self::Kube, Self::Docker, Self::Local]
+            .into_iter()
+            .find(|t| t.name() == name)
+    }
+
+    pub fn is_cluster(self) -> bool {
+        matches!(self, Self::Minikube | Self::Kube)
     }
 }
 
-/// Where the stack runs: the same flags for `up` and `down`.
-#[derive(clap::Args)]
-struct Placement {
-    /// Where to run (default: minikube if installed, else docker if an engine answers, else local).
+/// Where the stack runs: the same flags for `up`, `down`, `status` and `logs`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Placement {
+    /// Where to run (default: what `up` last started; else minikube if installed, else docker
+    /// if an engine answers, else local).
     #[arg(long, value_enum)]
     target: Option<Target>,
-    /// Minikube profile (minikube target).
+    /// Minikube profile (minikube target); also its kube context.
     #[arg(long, default_value = "todo-chatbot")]
     profile: String,
-    /// Kubernetes namespace and Helm release name (minikube target).
+    /// Kubernetes namespace (cluster targets; created if missing).
     #[arg(long, default_value = "todo-chatbot")]
     namespace: String,
+    /// Helm release name (cluster targets).
+    #[arg(long, default_value = "todo-chatbot")]
+    release: String,
+    /// Kube context (kube target; default: the kubeconfig's current context).
+    #[arg(long)]
+    context: Option<String>,
+    /// Kubeconfig file (kube target; default: KUBECONFIG, else ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+}
+
+/// A placement with its target decided.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub target: Target,
+    pub release: String,
+    pub namespace: String,
+    pub cluster: Cluster,
+    pub profile: String,
 }
 
 impl Placement {
-    fn target(&self) -> Target {
-        self.target.unwrap_or_else(Target::detect)
+    /// `--target` when given; else the stack `up` recorded; else the detected target.
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        let from_flags = |target: Target| Resolved {
+            target,
+            release: self.release.clone(),
+            namespace: self.namespace.clone(),
+            cluster: Cluster {
+                kubeconfig: self.kubeconfig.clone(),
+                context: match target {
+                    Target::Minikube => Some(self.profile.clone()),
+                    _ => self.context.clone(),
+                },
+            },
+            profile: self.profile.clone(),
+        };
+        if let Some(target) = self.target {
+            return Ok(from_flags(target));
+        }
+        if let Some(stack) = state::Stack::load()? {
+            let Some(target) = Target::from_name(&stack.target) else {
+                bail!(
+                    "target/up/stack.toml names an unknown target `{}`; pass --target",
+                    stack.target
+                );
+            };
+            let mut resolved = from_flags(target);
+            resolved.release = stack.release.unwrap_or(resolved.release);
+            resolved.namespace = stack.namespace.unwrap_or(resolved.namespace);
+            resolved.cluster = Cluster {
+                kubeconfig: stack.kubeconfig.or(resolved.cluster.kubeconfig),
+                context: stack.context.or(resolved.cluster.context),
+            };
+            return Ok(resolved);
+        }
+        let (target, why) = prereqs::Machine::probe(self.kubeconfig.as_ref()).pick();
+        println!("==> target {}: {why}", target.name());
+        Ok(from_flags(target))
     }
 }
 
@@ -57,6 +133,17 @@ impl Placement {
 pub struct Up {
     #[command(flatten)]
     placement: Placement,
+    /// Registry the cluster pulls from (kube target): the images are pushed there, e.g.
+    /// `localhost:5000` or `ghcr.io/you`.
+    #[arg(long, value_name = "HOST[:PORT][/PATH]")]
+    registry: Option<String>,
+    /// Values file for the release (cluster targets; repeatable, later files win; default:
+    /// the chart's values-minikube.yaml profile).
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    values: Vec<PathBuf>,
+    /// A value for the release, as `helm --set` takes it (cluster targets; repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Host port of the UI (docker and local targets).
     #[arg(long, default_value_t = 3000)]
     ui_port: u16,
@@ -68,47 +155,98 @@ pub struct Up {
     timeout: u64,
 }
 
-/// Stop and remove what `up` started (pass the `--target` that `up` used, if not the detected one).
+/// Stop and remove what `up` started.
 #[derive(clap::Args)]
 pub struct Down {
     #[command(flatten)]
     placement: Placement,
-    /// Also delete the data (the Docker volume; the Minikube namespace with its volume claims).
+    /// Also delete the data (the Docker volume; on a cluster the volume claims and the
+    /// namespace).
     #[arg(long)]
     purge: bool,
+    /// Longest wait for the removal, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
 }
 
 impl Up {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let Placement {
-            profile, namespace, ..
-        } = &self.placement;
-        let target = self.placement.target();
-        println!(
-            "==> cargo xtask up --target {}",
-            format!("{target:?}").to_lowercase()
-        );
-        let timeout = std::time::Duration::from_secs(self.timeout);
-        match target {
-            Target::Minikube => minikube::up(sh, profile, namespace, timeout),
-            Target::Docker => docker::up(sh, self.ui_port, self.api_port, timeout),
-            Target::Local => local::up(sh, self.ui_port, self.api_port, timeout),
+        let placement = if self.placement.target.is_some() {
+            self.placement.resolve()?
+        } else {
+            // `up` without --target detects afresh rather than repeating the last stack.
+            let (target, why) = prereqs::Machine::probe(self.placement.kubeconfig.as_ref()).pick();
+            println!("==> target {}: {why}", target.name());
+            Placement {
+                target: Some(target),
+                ..self.placement.clone()
+            }
+            .resolve()?
+        };
+        let target = placement.target;
+        let machine = prereqs::Machine::probe(placement.cluster.kubeconfig.as_ref());
+        let missing = machine.missing(target, self.registry.is_some());
+        if !missing.is_empty() {
+            bail!(prereqs::refusal(target, &missing, &machine.workable()));
         }
+        println!("==> cargo xtask up --target {}", target.name());
+        let timeout = std::time::Duration::from_secs(self.timeout);
+        let ui_url = match target {
+            Target::Minikube => minikube::up(sh, &placement, &self.values, &self.set, timeout)?,
+            Target::Kube => kube::up(
+                sh,
+                &placement,
+                kube::Options {
+                    registry: self.registry.as_deref().unwrap_or_default(),
+                    values: &self.values,
+                    set: &self.set,
+                },
+                timeout,
+            )?,
+            Target::Docker => {
+                docker::up(sh, self.ui_port, self.api_port, timeout)?;
+                Some(format!("http://127.0.0.1:{}", self.ui_port))
+            }
+            Target::Local => {
+                return local::up(sh, self.ui_port, self.api_port, timeout);
+            }
+        };
+        state::Stack {
+            target: target.name().to_owned(),
+            release: target.is_cluster().then(|| placement.release.clone()),
+            namespace: target.is_cluster().then(|| placement.namespace.clone()),
+            kubeconfig: placement.cluster.kubeconfig.clone(),
+            context: placement.cluster.context.clone(),
+            ui_url,
+        }
+        .save()
     }
 }
 
 impl Down {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let Placement {
-            profile, namespace, ..
-        } = &self.placement;
-        match self.placement.target() {
-            Target::Minikube => minikube::down(sh, profile, namespace, self.purge),
-            Target::Docker => docker::down(self.purge),
+        let placement = self.placement.resolve()?;
+        let timeout = std::time::Duration::from_secs(self.timeout);
+        match placement.target {
+            Target::Minikube | Target::Kube => {
+                kube::down(sh, &placement, self.purge, timeout)?;
+            }
+            Target::Docker => docker::down(self.purge)?,
             Target::Local => {
                 println!("the local target runs in the foreground: stop it with Ctrl-C");
-                Ok(())
             }
         }
+        state::Stack::forget()
     }
+}
+
+/// The Helm release a cluster placement names (for reading it: no values, no tag).
+pub fn release_of(placement: &Resolved) -> crate::helm::release::Release {
+    kube::release_for(
+        placement,
+        &[],
+        Vec::new(),
+        "unused",
+        std::time::Duration::from_secs(60),
+    )
 }

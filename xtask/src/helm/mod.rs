@@ -1,5 +1,8 @@
-//! The Helm engine behind one function: the real `helm` binary when it is on PATH, otherwise
-//! Helm's Go SDK from PyPI (helm-python-sdk) through `deploy/tools/helm_engine.py`.
+//! The chart and the Helm engine: the real `helm` binary when it is on PATH, otherwise Helm's Go
+//! SDK from PyPI (helm-python-sdk) through `deploy/tools/helm_engine.py`. This module renders and
+//! lints offline (`cargo xtask lint`, `manifests`); [`release`] installs on a cluster (`up`).
+
+pub mod release;
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -12,6 +15,13 @@ use crate::{project, pytools};
 /// The release name and namespace every check renders with (the alert rules name them).
 pub const RELEASE: &str = "todo-chatbot";
 pub const NAMESPACE: &str = "todo";
+
+/// The profile for one-node clusters (Minikube, kind, the lab): SQLite, the UI on a NodePort.
+pub const MINIKUBE_PROFILE: &str = "values-minikube.yaml";
+/// The profile for production clusters: external PostgreSQL, replicas, autoscaling, monitoring.
+pub const PRODUCTION_PROFILE: &str = "values-production.yaml";
+/// Every values profile, each rendered on its own (`None`: the chart's defaults alone).
+pub const PROFILES: [Option<&str>; 3] = [None, Some(MINIKUBE_PROFILE), Some(PRODUCTION_PROFILE)];
 
 /// `deploy/helm/todo-chatbot`.
 pub fn chart_dir() -> PathBuf {

@@ -1,0 +1,64 @@
+//! `cargo xtask status`: the state of the stack `up` started, on whatever target it runs.
+
+use xshell::{Shell, cmd};
+
+use crate::{
+    helm::release::Engine,
+    kube,
+    runtime::block_on,
+    up::{Placement, Target, docker},
+};
+
+/// Show the stack: release, Deployments, pods (readiness, restarts, images), autoscalers, URLs.
+#[derive(clap::Args)]
+pub struct Status {
+    #[command(flatten)]
+    placement: Placement,
+}
+
+impl Status {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let placement = self.placement.resolve()?;
+        match placement.target {
+            Target::Minikube | Target::Kube => {
+                let release = crate::up::release_of(&placement);
+                let engine = Engine::detect()?;
+                match release.status(sh, &engine)? {
+                    Some(status) => println!(
+                        "release {} in namespace {}: revision {}, {}",
+                        release.name, release.namespace, status.revision, status.status
+                    ),
+                    None => println!(
+                        "release {} is not installed in namespace {}",
+                        release.name, release.namespace
+                    ),
+                }
+                let (client, server) = block_on(kube::connect(&placement.cluster))??;
+                let node_host = if placement.target == Target::Minikube {
+                    let profile = &placement.profile;
+                    cmd!(sh, "minikube -p {profile} ip")
+                        .read()?
+                        .trim()
+                        .to_owned()
+                } else {
+                    block_on(kube::node_host(&client, &server))?
+                };
+                block_on(kube::status::print(
+                    &client,
+                    &placement.namespace,
+                    &placement.release,
+                    &node_host,
+                ))??;
+                Ok(())
+            }
+            Target::Docker => docker::status(),
+            Target::Local => {
+                println!(
+                    "the local target runs in the foreground of `cargo xtask up --target local`; \
+                     its logs are in target/up/"
+                );
+                Ok(())
+            }
+        }
+    }
+}

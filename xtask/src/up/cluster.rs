@@ -1,0 +1,98 @@
+//! The part of `up` that Minikube and any other cluster share: `helm upgrade --install`, the
+//! rollout wait through kube-rs (rolling back an upgrade that does not roll out), and the
+//! release's status at the end.
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use xshell::Shell;
+
+use crate::{
+    helm::release::{Engine, Release},
+    kube::{self, rollout, status},
+    runtime::block_on,
+};
+
+/// Installs or upgrades `release` and waits (up to `timeout`) until every Deployment has
+/// rolled out. Returns the UI's URL when the frontend has a NodePort on `node_host` (by
+/// default, where [`kube::node_host`] finds the nodes).
+pub fn deploy(
+    sh: &Shell,
+    release: &Release,
+    node_host: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<Option<String>> {
+    let engine = Engine::detect()?;
+    let (client, server) = block_on(kube::connect(&release.cluster))??;
+    let node_host = match node_host {
+        Some(host) => host.to_owned(),
+        None => block_on(kube::node_host(&client, &server))?,
+    };
+    let previous = release.status(sh, &engine)?;
+    println!(
+        "==> helm upgrade --install {} --namespace {} ({}{})",
+        release.name,
+        release.namespace,
+        engine.describe(),
+        previous
+            .as_ref()
+            .map(|p| format!("; now at revision {}, {}", p.revision, p.status))
+            .unwrap_or_default()
+    );
+    let started = Instant::now();
+    let installed = match release.upgrade_install(sh, &engine) {
+        Ok(installed) => installed,
+        Err(err) => {
+            let hooks = block_on(rollout::explain_failed_hooks(
+                &client,
+                &release.namespace,
+                &release.name,
+            ))?;
+            bail!("{err:#}\n{hooks}");
+        }
+    };
+    println!(
+        "    revision {} ({}) in {:.1}s",
+        installed.revision,
+        installed.status,
+        started.elapsed().as_secs_f64()
+    );
+
+    println!(
+        "==> waiting for the rollouts (up to {}s)",
+        timeout.as_secs()
+    );
+    let started = Instant::now();
+    let waited = block_on(rollout::wait(
+        &client,
+        &release.namespace,
+        &release.name,
+        timeout,
+    ))?;
+    if let Err(err) = waited {
+        let Some(previous) = previous.filter(|p| p.status == "deployed") else {
+            return Err(err.context(format!(
+                "release {} did not roll out; `cargo xtask status` shows it, `cargo xtask down` \
+                 removes it",
+                release.name
+            )));
+        };
+        println!(
+            "==> the upgrade did not roll out: rolling back to revision {}",
+            previous.revision
+        );
+        release.rollback(sh, &engine, previous.revision)?;
+        return Err(err.context(format!(
+            "revision {} did not roll out; release {} is back at revision {}",
+            installed.revision, release.name, previous.revision
+        )));
+    }
+    println!("    rolled out in {:.1}s", started.elapsed().as_secs_f64());
+    println!();
+    block_on(status::print(
+        &client,
+        &release.namespace,
+        &release.name,
+        &node_host,
+    ))?
+}

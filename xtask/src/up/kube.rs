@@ -1,0 +1,145 @@
+//! `up --target kube`: any cluster a kubeconfig reaches (kind, k3d, a cloud cluster, a local
+//! lab). The images are built on the local Docker Engine and pushed to `--registry`, then the
+//! chart is installed pointing at them (see `cluster`). `down` for both cluster targets.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use xshell::{Shell, cmd};
+
+use super::{Resolved, cluster};
+use crate::{
+    helm::{self, release::Release},
+    images, kube as cluster_api,
+    runtime::block_on,
+};
+
+pub struct Options<'a> {
+    pub registry: &'a str,
+    pub values: &'a [PathBuf],
+    pub set: &'a [String],
+}
+
+pub fn up(
+    sh: &Shell,
+    placement: &Resolved,
+    options: Options<'_>,
+    timeout: Duration,
+) -> anyhow::Result<Option<String>> {
+    // Fail on an unreachable cluster before spending minutes on a build.
+    block_on(cluster_api::connect(&placement.cluster))??;
+    let registry = options.registry.trim_end_matches('/');
+    let tag = images::current_tag(sh)?;
+    println!("==> building the images (tag {tag}) and pushing them to {registry}");
+    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    cmd!(
+        sh,
+        "{xtask} images --registry {registry} --tag {tag} --push"
+    )
+    .run()
+    .context("building and pushing the images")?;
+    // Pinned by digest: the nodes run exactly what was pushed, whatever the tag points at later.
+    let mut pinned = vec![format!("image.tag={tag}")];
+    for service in &images::SERVICES {
+        let digest = block_on(pushed_digest(registry, service.image, &tag))??;
+        pinned.push(format!("{}.image.digest={digest}", service.binary));
+    }
+    let mut release = release_for(
+        placement,
+        options.values,
+        [format!("image.registry={registry}")]
+            .into_iter()
+            .chain(options.set.iter().cloned())
+            .collect(),
+        &tag,
+        timeout,
+    );
+    release.set_string = pinned;
+    cluster::deploy(sh, &release, None, timeout)
+}
+
+/// The registry digest of `registry/image:tag`, as the engine recorded it when pushing.
+async fn pushed_digest(registry: &str, image: &str, tag: &str) -> anyhow::Result<String> {
+    let docker = images::connect(None).await?;
+    let reference = format!("{registry}/{image}:{tag}");
+    let inspected = docker
+        .inspect_image(&reference)
+        .await
+        .with_context(|| format!("inspecting {reference}"))?;
+    let prefix = format!("{registry}/{image}@");
+    inspected
+        .repo_digests
+        .unwrap_or_default()
+        .iter()
+        .find_map(|d| d.strip_prefix(&prefix).map(str::to_owned))
+        .with_context(|| format!("{reference} has no digest from {registry}: was it pushed?"))
+}
+
+/// The release `up` installs: the given values files (default: the one-node profile), the
+/// given `--set`s, and the image tag as a string.
+pub fn release_for(
+    placement: &Resolved,
+    values: &[PathBuf],
+    set: Vec<String>,
+    tag: &str,
+    timeout: Duration,
+) -> Release {
+    let values_files = if values.is_empty() {
+        vec![helm::chart_dir().join(helm::MINIKUBE_PROFILE)]
+    } else {
+        values.to_vec()
+    };
+    Release {
+        name: placement.release.clone(),
+        namespace: placement.namespace.clone(),
+        cluster: placement.cluster.clone(),
+        chart: helm::chart_dir(),
+        values_files,
+        set,
+        set_string: vec![format!("image.tag={tag}")],
+        timeout,
+    }
+}
+
+/// `helm uninstall`, then what Helm leaves (failed hooks, test pods); with `purge` also the
+/// volume claims and the namespace.
+pub fn down(
+    sh: &Shell,
+    placement: &Resolved,
+    purge: bool,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let engine = helm::release::Engine::detect()?;
+    let release = release_for(placement, &[], Vec::new(), "unused", timeout);
+    let (client, _) = block_on(cluster_api::connect(&placement.cluster))??;
+    match release.status(sh, &engine)? {
+        Some(status) => {
+            println!(
+                "==> helm uninstall {} --namespace {} (revision {})",
+                release.name, release.namespace, status.revision
+            );
+            release.uninstall(sh, &engine)?;
+        }
+        None => println!(
+            "==> release {} is not installed in namespace {}",
+            release.name, release.namespace
+        ),
+    }
+    let deleted = block_on(cluster_api::cleanup::leftovers(
+        &client,
+        &placement.namespace,
+        &placement.release,
+        purge,
+        timeout,
+    ))??;
+    for object in &deleted {
+        println!("    deleted {object}");
+    }
+    if !purge {
+        println!(
+            "    kept the data (the SQLite volume claim, if any): `cargo xtask down --purge` \
+             deletes it and the namespace"
+        );
+    }
+    Ok(())
+}
