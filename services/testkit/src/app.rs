@@ -165,8 +165,8 @@ impl TestApp {
 
     /// Stops the server the way SIGTERM would and waits for it to finish draining.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        self.begin_shutdown();
-        match self.server.take() {
+        // `begin_shutdown` hands over the server task: wait on that one.
+        match self.begin_shutdown() {
             Some(server) => server.await?,
             None => Ok(()),
         }
