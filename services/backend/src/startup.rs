@@ -1,5 +1,5 @@
 //! Building the application (listener first, so port 0 works) and serving it until a shutdown
-//! signal, with a bounded drain of in-flight requests.
+//! signal, then a delay reported as draining, then a bounded drain of in-flight requests.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -23,6 +23,7 @@ use crate::{
     db::Database,
     error::ApiError,
     observability, routes,
+    shutdown::{self, Draining},
 };
 
 /// How long start-up waits for an unreachable database before giving up on migrations.
@@ -58,6 +59,7 @@ impl Application {
             db,
             sign_in_throttle: Arc::new(SignInThrottle::default()),
             metrics,
+            draining: Draining::default(),
         };
         Ok(Self {
             listener,
@@ -80,28 +82,30 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then drains (see [`Application::run_until`]).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(shutdown_signal()).await
+        self.run_until(shutdown::signal()).await
     }
 
-    /// Serves until `shutdown` completes, then stops accepting connections and lets in-flight
-    /// requests finish for at most `SHUTDOWN_GRACE_SECONDS`.
+    /// Serves until `trigger` completes; then answers `/readyz` with 503 while still serving
+    /// everything for `SHUTDOWN_DELAY_SECONDS`; then stops accepting connections and lets
+    /// in-flight requests finish for at most `SHUTDOWN_GRACE_SECONDS`.
     pub async fn run_until(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        trigger: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let Self {
             listener,
             address,
             state,
         } = self;
-        let grace = state.config.shutdown_grace;
+        let (delay, grace) = (state.config.shutdown_delay, state.config.shutdown_grace);
+        let draining = state.draining.clone();
         let db = state.db.clone();
         let monitor = observability::spawn_monitor(db.clone(), state.metrics.clone());
         tracing::info!(%address, database = %state.config.database.describe(), "serving");
 
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let signal = async move {
-            shutdown.await;
+            shutdown::drain_after(trigger, &draining, delay).await;
             tracing::info!(
                 grace_seconds = grace.as_secs(),
                 "shutting down; draining in-flight requests"
@@ -191,34 +195,6 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Completes on SIGTERM (Kubernetes, Docker) or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -252,6 +228,7 @@ mod tests {
             db,
             sign_in_throttle: Arc::new(SignInThrottle::default()),
             metrics: observability::install_metrics().unwrap(),
+            draining: Draining::default(),
         }
     }
 

@@ -8,6 +8,7 @@ use todo_config::BackendConfig;
 use crate::{
     auth::{Authenticator, throttle::SignInThrottle},
     db::Database,
+    shutdown::Draining,
 };
 
 /// Cheap to clone: everything inside is shared.
@@ -18,4 +19,6 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub sign_in_throttle: Arc<SignInThrottle>,
     pub metrics: PrometheusHandle,
+    /// Set at the shutdown signal: `/readyz` answers 503 from then on.
+    pub draining: Draining,
 }

@@ -12,7 +12,8 @@
 //! | `DEV_MODE` | false | allow a missing secret (a fixed, public dev key is used) |
 //! | `REQUEST_TIMEOUT_SECONDS` | 30 | per-request deadline |
 //! | `BODY_LIMIT_BYTES` | 1048576 | largest accepted request body |
-//! | `SHUTDOWN_GRACE_SECONDS` | 20 | time in-flight requests get after SIGTERM |
+//! | `SHUTDOWN_DELAY_SECONDS` | 0 | after SIGTERM, time `/readyz` answers 503 while requests are still served |
+//! | `SHUTDOWN_GRACE_SECONDS` | 20 | then, time in-flight requests get to finish |
 //! | `CHAT_ENGINE` | auto | builtin, openai, or auto (openai when a key or base URL is set) |
 //! | `OPENAI_API_KEY` (`_FILE`), `OPENAI_BASE_URL`, `OPENAI_MODEL` | unset, api.openai.com, gpt-4o-mini | the LLM agent |
 //! | `OPENAI_TIMEOUT_SECONDS` | 30 | deadline for one LLM call |
@@ -43,6 +44,7 @@ pub const ENV_VARS: &[&str] = &[
     "DEV_MODE",
     "REQUEST_TIMEOUT_SECONDS",
     "BODY_LIMIT_BYTES",
+    "SHUTDOWN_DELAY_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",
     "CHAT_ENGINE",
     "OPENAI_API_KEY",
@@ -124,6 +126,9 @@ pub struct BackendConfig {
     pub dev_mode: bool,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// After the shutdown signal: reported not ready, still serving everything, for this long.
+    pub shutdown_delay: Duration,
+    /// Then: no new connections; in-flight requests get this long to finish.
     pub shutdown_grace: Duration,
     pub chat: ChatSettings,
     pub log: LogSettings,
@@ -144,6 +149,7 @@ struct BackendFile {
     dev_mode: Option<bool>,
     request_timeout_seconds: Option<u64>,
     body_limit_bytes: Option<usize>,
+    shutdown_delay_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
     chat_engine: Option<String>,
     openai_api_key: Option<Secret>,
@@ -272,6 +278,7 @@ impl BackendConfig {
             body_limit_bytes: env::parsed(env, "BODY_LIMIT_BYTES", "a number of bytes")?
                 .or(file.body_limit_bytes)
                 .unwrap_or(1024 * 1024),
+            shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", file.shutdown_delay_seconds, 0)?,
             shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", file.shutdown_grace_seconds, 20)?,
             chat,
             log: LogSettings::load(env, file.log)?,
@@ -385,6 +392,37 @@ mod tests {
         assert_eq!(
             asked, listed,
             "ENV_VARS must match the names BackendConfig::from_env reads"
+        );
+    }
+
+    #[test]
+    fn the_shutdown_delay_is_off_by_default_and_read_from_the_file_or_the_environment() {
+        let config =
+            BackendConfig::from_env(&MapEnv::new([("BETTER_AUTH_SECRET", GOOD_SECRET)])).unwrap();
+        assert_eq!(
+            config.shutdown_delay,
+            Duration::ZERO,
+            "local runs stop at once"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backend.toml");
+        std::fs::write(&path, "shutdown_delay_seconds = 5\n").unwrap();
+        let from_file = MapEnv::new([
+            ("CONFIG_FILE", path.to_str().unwrap()),
+            ("BETTER_AUTH_SECRET", GOOD_SECRET),
+        ]);
+        assert_eq!(
+            BackendConfig::from_env(&from_file).unwrap().shutdown_delay,
+            Duration::from_secs(5)
+        );
+        let mut from_env = from_file.clone();
+        from_env
+            .0
+            .insert("SHUTDOWN_DELAY_SECONDS".to_owned(), "7".to_owned());
+        assert_eq!(
+            BackendConfig::from_env(&from_env).unwrap().shutdown_delay,
+            Duration::from_secs(7),
+            "the environment wins"
         );
     }
 

@@ -163,7 +163,8 @@ impl TestApp {
         )
     }
 
-    /// Stops the server the way SIGTERM would and waits for it to finish draining.
+    /// Stops the server the way SIGTERM would and waits for it to finish: its shutdown delay
+    /// (`SHUTDOWN_DELAY_SECONDS`, 0 unless overridden), then the drain.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         // `begin_shutdown` hands over the server task: wait on that one.
         match self.begin_shutdown() {
@@ -172,7 +173,9 @@ impl TestApp {
         }
     }
 
-    /// Signals shutdown without waiting; returns the server task to await.
+    /// Signals shutdown without waiting; returns the server task to await. The app keeps
+    /// serving (and `/readyz` answers 503 `draining`) for its shutdown delay, then stops
+    /// accepting connections and drains; `address` and `client` stay usable meanwhile.
     pub fn begin_shutdown(&mut self) -> Option<JoinHandle<anyhow::Result<()>>> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

@@ -27,7 +27,9 @@ pub struct Health {
     status: &'static str,
 }
 
-/// Readiness with one entry per check (`database`): `ok` or the reason it failed.
+/// Readiness with one entry per check (`database`): `ok` or the reason it failed. `status` is
+/// `ready`, `not ready`, or `draining` once a shutdown has begun (then 503 whatever the checks
+/// say, while the server still serves every request until its shutdown delay is over).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Readiness {
     status: &'static str,
@@ -43,28 +45,16 @@ pub async fn healthz() -> Json<Health> {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let database = observability::check_database(&state.db).await;
-    let ready = database.is_ok();
+    let (code, status) = match (state.draining.is_draining(), database.is_ok()) {
+        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+        (false, true) => (StatusCode::OK, "ready"),
+        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "not ready"),
+    };
     let checks = BTreeMap::from([(
         "database",
         database.err().unwrap_or_else(|| "ok".to_owned()),
     )]);
-    if ready {
-        (
-            StatusCode::OK,
-            Json(Readiness {
-                status: "ready",
-                checks,
-            }),
-        )
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Readiness {
-                status: "not ready",
-                checks,
-            }),
-        )
-    }
+    (code, Json(Readiness { status, checks }))
 }
 
 /// Prometheus text format.

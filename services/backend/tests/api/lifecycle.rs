@@ -101,6 +101,81 @@ async fn shutdown_lets_an_in_flight_request_finish() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_signal_readyz_says_draining_while_requests_are_served_until_the_delay_ends() {
+    let delay = Duration::from_secs(2);
+    let mut app = TestApp::spawn_with(Backend::Sqlite, &[("SHUTDOWN_DELAY_SECONDS", "2")])
+        .await
+        .unwrap();
+    let user = app.sign_up(&email("delay")).await;
+    let ready = call(&app, reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, 200, "{:?}", ready.body);
+
+    let signalled = Instant::now();
+    let server = app.begin_shutdown().expect("the server task");
+    let draining = loop {
+        let reply = call(&app, reqwest::Method::GET, "/readyz", None, None).await;
+        if reply.status == 503 {
+            break reply;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(1),
+            "readiness still {} after the signal",
+            reply.status
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(
+        draining.body,
+        json!({"status": "draining", "checks": {"database": "ok"}})
+    );
+    let health = call(&app, reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.status, 200, "liveness is not affected by draining");
+    // A new connection is still accepted and served in full during the delay.
+    let fresh = reqwest::Client::new();
+    let created = send(
+        fresh
+            .post(app.url(&tasks_path(&user)))
+            .header("authorization", user.bearer())
+            .json(&json!({"title": "created while draining"})),
+        "POST a task during the delay",
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let listed = send(
+        fresh
+            .get(app.url(&tasks_path(&user)))
+            .header("authorization", user.bearer()),
+        "GET the tasks during the delay",
+    )
+    .await;
+    assert_eq!(listed.body[0]["title"], "created while draining");
+    assert!(
+        signalled.elapsed() < delay,
+        "the checks above must run within the delay; they took {:?}",
+        signalled.elapsed()
+    );
+
+    tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("the server stops after the delay")
+        .unwrap()
+        .unwrap();
+    assert!(
+        signalled.elapsed() >= delay,
+        "the server stopped {:?} after the signal, before its delay of {delay:?}",
+        signalled.elapsed()
+    );
+    assert!(
+        reqwest::Client::new()
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "nothing listens once the server has stopped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_gives_up_on_a_stuck_request_after_the_grace_period() {
     let Some(database) = TestPostgres::fresh().await else {
         return;
