@@ -5,7 +5,8 @@
 //! | `PORT` / `BIND` | 3000 / 0.0.0.0 | where the UI listens |
 //! | `BACKEND_URL` | http://localhost:8000 | the backend that `/api/*` and `/mcp` are proxied to |
 //! | `PROXY_TIMEOUT_SECONDS` | 30 | deadline for one proxied call (chat turns with an LLM can be slow) |
-//! | `SHUTDOWN_GRACE_SECONDS` | 20 | time in-flight requests get after SIGTERM |
+//! | `SHUTDOWN_DELAY_SECONDS` | 0 | after SIGTERM, time `/readyz` answers 503 while requests are still served |
+//! | `SHUTDOWN_GRACE_SECONDS` | 20 | then, time in-flight requests get to finish |
 //! | `LOG_FORMAT` / `LOG_LEVEL` | json / info | logging |
 
 use std::{net::IpAddr, time::Duration};
@@ -21,6 +22,7 @@ pub const ENV_VARS: &[&str] = &[
     "PORT",
     "BACKEND_URL",
     "PROXY_TIMEOUT_SECONDS",
+    "SHUTDOWN_DELAY_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",
     "LOG_FORMAT",
     "LOG_LEVEL",
@@ -34,6 +36,9 @@ pub struct FrontendConfig {
     /// Base URL of the backend, without a trailing slash.
     pub backend_url: String,
     pub proxy_timeout: Duration,
+    /// After the shutdown signal: reported not ready, still serving everything, for this long.
+    pub shutdown_delay: Duration,
+    /// Then: no new connections; in-flight requests get this long to finish.
     pub shutdown_grace: Duration,
     pub log: LogSettings,
 }
@@ -45,6 +50,7 @@ struct FrontendFile {
     port: Option<u16>,
     backend_url: Option<String>,
     proxy_timeout_seconds: Option<u64>,
+    shutdown_delay_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
     #[serde(default)]
     log: LogFile,
@@ -81,6 +87,7 @@ impl FrontendConfig {
                 .unwrap_or(3000),
             backend_url: backend_url.trim_end_matches('/').to_owned(),
             proxy_timeout: seconds("PROXY_TIMEOUT_SECONDS", file.proxy_timeout_seconds, 30)?,
+            shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", file.shutdown_delay_seconds, 0)?,
             shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", file.shutdown_grace_seconds, 20)?,
             log: LogSettings::load(env, file.log)?,
         })
@@ -98,6 +105,29 @@ mod tests {
         let config = FrontendConfig::from_env(&MapEnv::default()).unwrap();
         assert_eq!(config.port, 3000);
         assert_eq!(config.backend_url, "http://localhost:8000");
+        assert_eq!(
+            config.shutdown_delay,
+            Duration::ZERO,
+            "local runs stop at once"
+        );
+    }
+
+    #[test]
+    fn the_shutdown_delay_comes_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frontend.toml");
+        std::fs::write(&path, "shutdown_delay_seconds = 5\n").unwrap();
+        let file = MapEnv::new([("CONFIG_FILE", path.to_str().unwrap())]);
+        let config = FrontendConfig::from_env(&file).unwrap();
+        assert_eq!(config.shutdown_delay, Duration::from_secs(5));
+        let mut env = file.clone();
+        env.0
+            .insert("SHUTDOWN_DELAY_SECONDS".to_owned(), "7".to_owned());
+        assert_eq!(
+            FrontendConfig::from_env(&env).unwrap().shutdown_delay,
+            Duration::from_secs(7),
+            "the environment wins"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Operations endpoints: `/healthz` (alive), `/readyz` (the backend answers its own
-//! readiness check) and `/metrics` (Prometheus text).
+//! Operations endpoints: `/healthz` (alive), `/readyz` (able to serve, and not draining; the
+//! backend's state is reported but does not count) and `/metrics` (Prometheus text).
 
 use std::time::Duration;
 
@@ -20,16 +20,21 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 while the backend's `/readyz` answers 200; otherwise 503 saying what is wrong.
+/// 200 while the frontend serves, 503 once it is draining. The UI is static and the backend has
+/// its own readiness, so a backend or database outage must not take the UI out of the Service:
+/// the backend's state goes in the body (`backend`: `ok` or what is wrong) and nowhere else.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match check_backend(&state).await {
-        Ok(()) => Json(json!({ "status": "ready", "checks": { "backend": "ok" } })).into_response(),
-        Err(problem) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "checks": { "backend": problem } })),
-        )
-            .into_response(),
-    }
+    let backend = match check_backend(&state).await {
+        Ok(()) => "ok".to_owned(),
+        Err(problem) => problem,
+    };
+    let (code, status) = if state.draining.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else {
+        (StatusCode::OK, "ready")
+    };
+    let body = json!({ "status": status, "checks": {}, "backend": backend });
+    (code, Json(body)).into_response()
 }
 
 pub async fn metrics() -> Response {

@@ -1,12 +1,18 @@
 //! Building and running the server: bind first (so port 0 works and the port is known), serve
-//! until SIGTERM/SIGINT, then give in-flight requests `SHUTDOWN_GRACE_SECONDS` to finish.
+//! until SIGTERM/SIGINT, report not ready while serving on for `SHUTDOWN_DELAY_SECONDS`, then
+//! give in-flight requests `SHUTDOWN_GRACE_SECONDS` to finish.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use todo_config::FrontendConfig;
 use tokio::net::TcpListener;
 
-use crate::{health, proxy, routes, state::AppState, telemetry::Metrics};
+use crate::{
+    health, proxy, routes,
+    shutdown::{self, Draining},
+    state::AppState,
+    telemetry::Metrics,
+};
 
 /// How often `backend_up` is refreshed in the background.
 const BACKEND_PROBE_INTERVAL: Duration = Duration::from_secs(15);
@@ -52,6 +58,7 @@ impl Application {
             state: AppState {
                 config: Arc::new(config),
                 client,
+                draining: Draining::default(),
             },
         })
     }
@@ -63,22 +70,25 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then drains.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        self.run_until(shutdown_signal()).await
+        self.run_until(shutdown::signal()).await
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish within the grace
-    /// period; whatever is still running after it is dropped.
+    /// Serves until `trigger` completes; then answers `/readyz` with 503 while still serving
+    /// everything for the shutdown delay; then stops accepting connections and lets in-flight
+    /// requests finish within the grace period; whatever is still running after it is dropped.
     pub async fn run_until(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        trigger: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let grace = self.state.config.shutdown_grace;
+        let config = &self.state.config;
+        let (delay, grace) = (config.shutdown_delay, config.shutdown_grace);
+        let draining = self.state.draining.clone();
         let probe = health::spawn_backend_probe(self.state.clone(), BACKEND_PROBE_INTERVAL);
         tracing::info!(port = self.port, backend = %self.state.config.backend_url, "frontend listening");
 
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
-            shutdown.await;
+            shutdown::drain_after(trigger, &draining, delay).await;
             tracing::info!(
                 grace_seconds = grace.as_secs(),
                 "shutting down: draining in-flight requests"
@@ -106,33 +116,5 @@ impl Application {
         probe.abort();
         tracing::info!("frontend stopped");
         result
-    }
-}
-
-/// Completes on SIGTERM (what Kubernetes and Docker send) or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
     }
 }

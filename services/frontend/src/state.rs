@@ -1,8 +1,11 @@
-//! What every handler shares: the configuration and the one HTTP client to the backend.
+//! What every handler shares: the configuration, the one HTTP client to the backend and
+//! whether the server is draining.
 
 use std::sync::Arc;
 
 use todo_config::FrontendConfig;
+
+use crate::shutdown::Draining;
 
 /// Shared by all handlers through `with_state`; cheap to clone.
 #[derive(Clone)]
@@ -10,4 +13,6 @@ pub struct AppState {
     pub config: Arc<FrontendConfig>,
     /// Pooled keep-alive connections to the backend.
     pub client: reqwest::Client,
+    /// Set at the shutdown signal: `/readyz` answers 503 from then on.
+    pub draining: Draining,
 }

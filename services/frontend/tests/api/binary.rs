@@ -97,6 +97,13 @@ async fn the_binary_logs_one_json_line_per_request_and_exits_cleanly_on_sigterm(
     assert!(
         lines.iter().any(|line| line["message"]
             .as_str()
+            .is_some_and(|m| m.starts_with("shutdown signal received"))
+            && line["delay_seconds"] == 0),
+        "the signal and the (default, zero) delay must be logged:\n{stdout}"
+    );
+    assert!(
+        lines.iter().any(|line| line["message"]
+            .as_str()
             .is_some_and(|m| m.starts_with("shutting down"))),
         "the drain must be logged:\n{stdout}"
     );

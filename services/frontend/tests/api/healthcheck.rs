@@ -35,12 +35,16 @@ async fn the_healthcheck_exits_1_and_says_why_when_nothing_answers_or_not_ready(
         "{nothing:?}"
     );
 
-    let no_backend = TestFrontend::spawn(&closed_port_url().await).await;
-    let not_ready = healthcheck(&no_backend.url("/readyz")).await;
+    let upstream = Upstream::spawn().await;
+    let mut draining =
+        TestFrontend::spawn_with(&upstream.url, &[("SHUTDOWN_DELAY_SECONDS", "10")]).await;
+    let readyz = draining.url("/readyz");
+    let _server = draining.begin_shutdown();
+    let not_ready = healthcheck(&readyz).await;
     assert_eq!(
         not_ready.status.code(),
         Some(1),
-        "a 503 from /readyz must fail the check"
+        "a 503 from /readyz (draining) must fail the check"
     );
     assert!(
         String::from_utf8_lossy(&not_ready.stderr).contains("503"),

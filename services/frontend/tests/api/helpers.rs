@@ -126,6 +126,15 @@ struct UpstreamState {
 
 impl Upstream {
     pub async fn spawn() -> Self {
+        Self::spawn_ready(true).await
+    }
+
+    /// As [`Upstream::spawn`], but its `/readyz` answers 503 (a backend whose database is away).
+    pub async fn spawn_not_ready() -> Self {
+        Self::spawn_ready(false).await
+    }
+
+    async fn spawn_ready(ready: bool) -> Self {
         let (events, receiver) = mpsc::channel(8);
         let held_arrived = Arc::new(tokio::sync::Notify::new());
         let release_held = Arc::new(tokio::sync::Notify::new());
@@ -137,7 +146,14 @@ impl Upstream {
         let router = Router::new()
             .route(
                 "/readyz",
-                get(|| async { Json(json!({"status": "ready", "checks": {}})) }),
+                get(move || async move {
+                    let (code, status) = if ready {
+                        (StatusCode::OK, "ready")
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+                    };
+                    (code, Json(json!({"status": status, "checks": {}})))
+                }),
             )
             .route("/api/slow", get(slow))
             .route("/api/held", get(held))
