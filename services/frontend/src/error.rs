@@ -12,8 +12,14 @@ pub enum FrontendError {
     /// The backend's address stays in the server's log, not in the client's answer.
     #[error("the backend cannot be reached; try again in a moment")]
     BackendUnavailable,
+    /// The whole proxied call (connection, upload, answer headers) passed its deadline.
     #[error("the backend did not answer within {seconds} s (PROXY_TIMEOUT_SECONDS)")]
     BackendTimeout { seconds: u64 },
+    /// No connection to the backend could be opened in time (at most 5 s).
+    #[error(
+        "no connection to the backend could be opened within {seconds} s (the proxy's connect timeout); try again in a moment"
+    )]
+    ConnectTimeout { seconds: u64 },
     #[error("the backend's answer could not be relayed; try again")]
     BadGateway,
     #[error("the request could not be forwarded: {0}")]
@@ -26,7 +32,9 @@ impl FrontendError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BackendUnavailable | Self::BadGateway => StatusCode::BAD_GATEWAY,
-            Self::BackendTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::BackendTimeout { .. } | Self::ConnectTimeout { .. } => {
+                StatusCode::GATEWAY_TIMEOUT
+            }
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
         }
@@ -35,7 +43,7 @@ impl FrontendError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BackendUnavailable => "backend_unavailable",
-            Self::BackendTimeout { .. } => "backend_timeout",
+            Self::BackendTimeout { .. } | Self::ConnectTimeout { .. } => "backend_timeout",
             Self::BadGateway => "bad_gateway",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",

@@ -29,11 +29,19 @@ const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
+/// The longest wait for a connection to the backend (shorter when `PROXY_TIMEOUT_SECONDS` is).
+pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a connection to the backend may take with this `PROXY_TIMEOUT_SECONDS`.
+pub fn connect_timeout(proxy_timeout: Duration) -> Duration {
+    proxy_timeout.min(MAX_CONNECT_TIMEOUT)
+}
+
 /// The HTTP client to the backend: pooled keep-alive connections, no redirects followed (the
 /// browser should see them), no system proxy (the backend is a neighbour).
 pub fn backend_client(proxy_timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
-        .connect_timeout(proxy_timeout.min(Duration::from_secs(5)))
+        .connect_timeout(connect_timeout(proxy_timeout))
         // Between two reads of a streamed body; a long SSE stream stays open while it talks.
         .read_timeout(proxy_timeout)
         .pool_idle_timeout(Duration::from_secs(60))
@@ -99,6 +107,13 @@ pub async fn forward(
 fn upstream_failure(state: &AppState, error: &reqwest::Error) -> FrontendError {
     if error.is_timeout() {
         count_upstream_error("timeout");
+        // The connection itself timed out: say so, not the whole call's deadline.
+        if error.is_connect() {
+            tracing::warn!(error = %error, backend = %state.config.backend_url, "backend connection timed out");
+            return FrontendError::ConnectTimeout {
+                seconds: connect_timeout(state.config.proxy_timeout).as_secs(),
+            };
+        }
         return FrontendError::BackendTimeout {
             seconds: state.config.proxy_timeout.as_secs(),
         };

@@ -95,6 +95,39 @@ pub async fn closed_port_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// An address that never accepts: its accept queue is full and never drained, so the kernel
+/// drops further connection attempts and they hang until the connecting side gives up.
+pub struct Unaccepting {
+    pub url: String,
+    _listener: TcpListener,
+    _queued: Vec<tokio::net::TcpStream>,
+}
+
+impl Unaccepting {
+    pub async fn spawn() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut queued = Vec::new();
+        for _ in 0..64 {
+            let attempt = tokio::net::TcpStream::connect(address);
+            match tokio::time::timeout(Duration::from_millis(300), attempt).await {
+                Ok(Ok(stream)) => queued.push(stream),
+                Ok(Err(error)) => panic!("connecting to {address} failed: {error}"),
+                Err(_) => {
+                    return Self {
+                        url: format!("http://{address}"),
+                        _listener: listener,
+                        _queued: queued,
+                    };
+                }
+            }
+        }
+        panic!("the accept queue of {address} never filled");
+    }
+}
+
 /// Serves `router` on 127.0.0.1:0; returns its base URL and its task.
 pub async fn serve(router: Router) -> (String, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,7 +3,9 @@
 use axum::body::Bytes;
 use serde_json::Value;
 
-use crate::helpers::{TestFrontend, Upstream, WAIT, checksum, client, closed_port_url};
+use crate::helpers::{
+    TestFrontend, Unaccepting, Upstream, WAIT, checksum, client, closed_port_url,
+};
 
 #[tokio::test]
 async fn method_path_query_and_end_to_end_headers_reach_the_backend_unchanged() {
@@ -233,6 +235,10 @@ async fn a_backend_slower_than_the_proxy_timeout_gives_a_504_not_a_hang() {
     assert_eq!(answer.status(), 504);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["code"], "backend_timeout");
+    assert_eq!(
+        body["detail"], "the backend did not answer within 1 s (PROXY_TIMEOUT_SECONDS)",
+        "the call's deadline fired, not the connect timeout"
+    );
 
     let metrics = client()
         .get(frontend.url("/metrics"))
@@ -245,5 +251,35 @@ async fn a_backend_slower_than_the_proxy_timeout_gives_a_504_not_a_hang() {
     assert!(
         metrics.contains("proxy_upstream_errors_total{kind=\"timeout\"}"),
         "a timeout must be counted:\n{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_backend_that_never_accepts_gives_a_504_naming_the_connect_timeout() {
+    let unaccepting = Unaccepting::spawn().await;
+    let frontend = TestFrontend::spawn(&unaccepting.url).await;
+
+    let started = std::time::Instant::now();
+    let answer = client()
+        .get(frontend.url("/api/user-1/tasks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 504);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "backend_timeout");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("connect") && detail.contains("within 5 s"),
+        "the message must name the connect timeout that fired: {detail}"
+    );
+    assert!(
+        !detail.contains("PROXY_TIMEOUT_SECONDS") && !detail.contains("30 s"),
+        "the 30 s call deadline did not fire: {detail}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "the connect timeout is 5 s, took {:?}",
+        started.elapsed()
     );
 }
