@@ -5,6 +5,7 @@
 //! | `PORT` / `BIND` | 3000 / 0.0.0.0 | where the UI listens |
 //! | `BACKEND_URL` | http://localhost:8000 | the backend that `/api/*` and `/mcp` are proxied to |
 //! | `PROXY_TIMEOUT_SECONDS` | 30 | deadline for one proxied call (chat turns with an LLM can be slow) |
+//! | `BODY_LIMIT_BYTES` | 1048576 | largest request body proxied (the backend's default limit too) |
 //! | `SHUTDOWN_DELAY_SECONDS` | 0 | after SIGTERM, time `/readyz` answers 503 while requests are still served |
 //! | `SHUTDOWN_GRACE_SECONDS` | 20 | then, time in-flight requests get to finish |
 //! | `LOG_FORMAT` / `LOG_LEVEL` | json / info | logging |
@@ -22,11 +23,15 @@ pub const ENV_VARS: &[&str] = &[
     "PORT",
     "BACKEND_URL",
     "PROXY_TIMEOUT_SECONDS",
+    "BODY_LIMIT_BYTES",
     "SHUTDOWN_DELAY_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",
     "LOG_FORMAT",
     "LOG_LEVEL",
 ];
+
+/// The default of `BODY_LIMIT_BYTES`: 1 MiB, as the backend's.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// Everything the frontend needs to run, validated.
 #[derive(Debug, Clone)]
@@ -36,6 +41,8 @@ pub struct FrontendConfig {
     /// Base URL of the backend, without a trailing slash.
     pub backend_url: String,
     pub proxy_timeout: Duration,
+    /// Request bodies larger than this are answered 413 here, never sent to the backend.
+    pub body_limit_bytes: usize,
     /// After the shutdown signal: reported not ready, still serving everything, for this long.
     pub shutdown_delay: Duration,
     /// Then: no new connections; in-flight requests get this long to finish.
@@ -50,6 +57,7 @@ struct FrontendFile {
     port: Option<u16>,
     backend_url: Option<String>,
     proxy_timeout_seconds: Option<u64>,
+    body_limit_bytes: Option<usize>,
     shutdown_delay_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
     #[serde(default)]
@@ -78,6 +86,15 @@ impl FrontendConfig {
             env::parsed::<u64>(env, name, "a whole number of seconds")
                 .map(|v| Duration::from_secs(v.or(from_file).unwrap_or(default)))
         };
+        let body_limit_bytes = env::parsed(env, "BODY_LIMIT_BYTES", "a number of bytes")?
+            .or(file.body_limit_bytes)
+            .unwrap_or(DEFAULT_BODY_LIMIT_BYTES);
+        if body_limit_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "BODY_LIMIT_BYTES",
+                "must be at least 1",
+            ));
+        }
         Ok(Self {
             bind: env::parsed(env, "BIND", "an IP address such as 0.0.0.0")?
                 .or(file.bind)
@@ -87,6 +104,7 @@ impl FrontendConfig {
                 .unwrap_or(3000),
             backend_url: backend_url.trim_end_matches('/').to_owned(),
             proxy_timeout: seconds("PROXY_TIMEOUT_SECONDS", file.proxy_timeout_seconds, 30)?,
+            body_limit_bytes,
             shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", file.shutdown_delay_seconds, 0)?,
             shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", file.shutdown_grace_seconds, 20)?,
             log: LogSettings::load(env, file.log)?,
@@ -106,6 +124,11 @@ mod tests {
         assert_eq!(config.port, 3000);
         assert_eq!(config.backend_url, "http://localhost:8000");
         assert_eq!(
+            config.body_limit_bytes,
+            1024 * 1024,
+            "the backend's default"
+        );
+        assert_eq!(
             config.shutdown_delay,
             Duration::ZERO,
             "local runs stop at once"
@@ -113,12 +136,17 @@ mod tests {
     }
 
     #[test]
-    fn the_shutdown_delay_comes_from_the_file_or_the_environment() {
+    fn body_limit_and_shutdown_delay_come_from_the_file_or_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("frontend.toml");
-        std::fs::write(&path, "shutdown_delay_seconds = 5\n").unwrap();
+        std::fs::write(
+            &path,
+            "body_limit_bytes = 2048\nshutdown_delay_seconds = 5\n",
+        )
+        .unwrap();
         let file = MapEnv::new([("CONFIG_FILE", path.to_str().unwrap())]);
         let config = FrontendConfig::from_env(&file).unwrap();
+        assert_eq!(config.body_limit_bytes, 2048);
         assert_eq!(config.shutdown_delay, Duration::from_secs(5));
         let mut env = file.clone();
         env.0
@@ -128,6 +156,10 @@ mod tests {
             Duration::from_secs(7),
             "the environment wins"
         );
+        let err = FrontendConfig::from_env(&MapEnv::new([("BODY_LIMIT_BYTES", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("BODY_LIMIT_BYTES:"), "{err}");
     }
 
     #[test]

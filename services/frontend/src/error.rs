@@ -20,6 +20,9 @@ pub enum FrontendError {
         "no connection to the backend could be opened within {seconds} s (the proxy's connect timeout); try again in a moment"
     )]
     ConnectTimeout { seconds: u64 },
+    /// The same message and code as the backend's own 413.
+    #[error("request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
     #[error("the backend's answer could not be relayed; try again")]
     BadGateway,
     #[error("the request could not be forwarded: {0}")]
@@ -35,6 +38,7 @@ impl FrontendError {
             Self::BackendTimeout { .. } | Self::ConnectTimeout { .. } => {
                 StatusCode::GATEWAY_TIMEOUT
             }
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
         }
@@ -44,6 +48,7 @@ impl FrontendError {
         match self {
             Self::BackendUnavailable => "backend_unavailable",
             Self::BackendTimeout { .. } | Self::ConnectTimeout { .. } => "backend_timeout",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::BadGateway => "bad_gateway",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",

@@ -1,5 +1,6 @@
 //! The frontend in front of the REAL backend (SQLite, in-process): accounts and tasks through
-//! the proxy, and what happens while the backend is away and after it returns.
+//! the proxy, bodies over the limit, and what happens while the backend is away and after it
+//! returns.
 
 #![allow(clippy::unwrap_used)]
 
@@ -172,4 +173,111 @@ async fn while_the_backend_is_away_calls_get_502_but_the_frontend_stays_ready_th
         tasks[0]["title"], "Survive a restart",
         "the same data must be served after the return: {tasks}"
     );
+}
+
+/// 4 MiB, four times the default `BODY_LIMIT_BYTES` of both services.
+const FOUR_MIB: usize = 4 * 1024 * 1024;
+
+/// A JSON task body of `size` bytes, sent with a Content-Length or chunked (a stream of
+/// unknown length).
+fn big_task(size: usize, chunked: bool) -> reqwest::Body {
+    let mut json = br#"{"title": "big", "description": ""#.to_vec();
+    json.resize(size - 2, b'x');
+    json.extend_from_slice(b"\"}");
+    if chunked {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            json.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+        reqwest::Body::wrap_stream(futures::stream::iter(chunks))
+    } else {
+        reqwest::Body::from(json)
+    }
+}
+
+/// Asserts a clean JSON 413 with the backend's message for a limit of `limit` bytes.
+async fn assert_413(answer: reqwest::Response, limit: usize, what: &str) {
+    assert_eq!(answer.status(), 413, "{what}");
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "payload_too_large", "{what}: {body}");
+    assert_eq!(
+        body["detail"],
+        format!("request body is larger than the limit of {limit} bytes"),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn a_4_mib_body_through_the_frontend_gets_a_clean_413_with_a_length_or_chunked() {
+    let backend = RealBackend::spawn().await;
+    let frontend = Frontend::spawn(&backend.url).await;
+    let http = client();
+    let (user_id, token) = sign_up(&http, &frontend.url).await;
+    let tasks_url = frontend.at(&format!("/api/{user_id}/tasks"));
+    for chunked in [false, true] {
+        let what = if chunked {
+            "chunked"
+        } else {
+            "with Content-Length"
+        };
+        let post = http
+            .post(&tasks_url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(big_task(FOUR_MIB, chunked))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {what}: {e}"));
+        assert_413(post, 1024 * 1024, &format!("POST {what}")).await;
+        let put = http
+            .put(format!("{tasks_url}/1"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(big_task(FOUR_MIB, chunked))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT {what}: {e}"));
+        assert_413(put, 1024 * 1024, &format!("PUT {what}")).await;
+    }
+    let small = http
+        .post(&tasks_url)
+        .bearer_auth(&token)
+        .json(&json!({"title": "still fine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        small.status(),
+        201,
+        "the proxy serves on after the refusals"
+    );
+}
+
+#[tokio::test]
+async fn an_early_413_of_the_backend_is_relayed_not_reported_as_the_backend_down() {
+    // The frontend allows more than the backend: the backend answers 413 before the upload ends.
+    let backend = RealBackend::spawn().await;
+    let frontend = Frontend::spawn_with(&backend.url, &[("BODY_LIMIT_BYTES", "8388608")]).await;
+    let http = client();
+    let (user_id, token) = sign_up(&http, &frontend.url).await;
+    let tasks_url = frontend.at(&format!("/api/{user_id}/tasks"));
+    for chunked in [false, true] {
+        let what = if chunked {
+            "chunked"
+        } else {
+            "with Content-Length"
+        };
+        let answer = http
+            .post(&tasks_url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(big_task(FOUR_MIB, chunked))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {what}: {e}"));
+        assert_413(
+            answer,
+            1024 * 1024,
+            &format!("the backend's own 413, {what}"),
+        )
+        .await;
+    }
 }

@@ -110,7 +110,8 @@ async fn forwarded_headers_name_the_client_the_scheme_and_the_original_host() {
 #[tokio::test]
 async fn a_large_body_streams_to_the_backend_intact() {
     let upstream = Upstream::spawn().await;
-    let frontend = TestFrontend::spawn(&upstream.url).await;
+    let frontend =
+        TestFrontend::spawn_with(&upstream.url, &[("BODY_LIMIT_BYTES", "4194304")]).await;
     let body: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
 
     let seen: Value = client()
@@ -282,4 +283,60 @@ async fn a_backend_that_never_accepts_gives_a_504_naming_the_connect_timeout() {
         "the connect timeout is 5 s, took {:?}",
         started.elapsed()
     );
+}
+
+/// A body of `size` bytes, with a Content-Length or chunked (a stream of unknown length).
+fn body_of(size: usize, chunked: bool) -> reqwest::Body {
+    let bytes = vec![b'x'; size];
+    if chunked {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            bytes.chunks(1000).map(|c| Ok(c.to_vec())).collect();
+        reqwest::Body::wrap_stream(futures::stream::iter(chunks))
+    } else {
+        reqwest::Body::from(bytes)
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_frontends_limit_gets_the_backends_json_413_for_every_method() {
+    let upstream = Upstream::spawn().await;
+    let frontend = TestFrontend::spawn_with(&upstream.url, &[("BODY_LIMIT_BYTES", "4096")]).await;
+    let http = client();
+    for chunked in [false, true] {
+        for method in [reqwest::Method::POST, reqwest::Method::PUT] {
+            let what = format!("{method} (chunked: {chunked})");
+            let answer = http
+                .request(method.clone(), frontend.url("/api/upload"))
+                .body(body_of(4097, chunked))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(answer.status(), 413, "{what}");
+            assert_eq!(
+                answer.headers()["content-type"],
+                "application/json",
+                "{what}"
+            );
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(
+                body,
+                serde_json::json!({
+                    "detail": "request body is larger than the limit of 4096 bytes",
+                    "code": "payload_too_large",
+                }),
+                "{what}"
+            );
+
+            let at_the_limit: Value = http
+                .request(method.clone(), frontend.url("/api/upload"))
+                .body(body_of(4096, chunked))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(at_the_limit["body_len"], 4096, "{what}: {at_the_limit}");
+        }
+    }
 }

@@ -27,9 +27,14 @@ pub struct RealBackend {
 
 impl RealBackend {
     pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// With extra settings, e.g. `("BODY_LIMIT_BYTES", "64")`.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
         let folder = tempfile::tempdir().unwrap();
         let database_url = format!("sqlite://{}", folder.path().join("todo.db").display());
-        let app = TestApp::spawn_on(&database_url, &[]).await;
+        let app = TestApp::spawn_on(&database_url, overrides).await;
         Self {
             url: app.address.clone(),
             port: app.port,
@@ -64,11 +69,18 @@ pub struct Frontend {
 
 impl Frontend {
     pub async fn spawn(backend_url: &str) -> Self {
-        let env = MapEnv::new([
+        Self::spawn_with(backend_url, &[]).await
+    }
+
+    /// With extra settings, e.g. `("BODY_LIMIT_BYTES", "8388608")`.
+    pub async fn spawn_with(backend_url: &str, extra: &[(&str, &str)]) -> Self {
+        let mut settings = vec![
             ("PORT", "0"),
             ("BIND", "127.0.0.1"),
             ("BACKEND_URL", backend_url),
-        ]);
+        ];
+        settings.extend_from_slice(extra);
+        let env = MapEnv::new(settings);
         let app = todo_frontend::Application::build(FrontendConfig::from_env(&env).unwrap())
             .await
             .unwrap();
