@@ -52,12 +52,14 @@ impl Application {
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
         let client = proxy::backend_client(config.proxy_timeout)?;
+        let fresh_client = proxy::fresh_connection_client(config.proxy_timeout)?;
         Ok(Self {
             listener,
             port,
             state: AppState {
                 config: Arc::new(config),
                 client,
+                fresh_client,
                 draining: Draining::default(),
             },
         })

@@ -1,5 +1,5 @@
-//! What every handler shares: the configuration, the one HTTP client to the backend and
-//! whether the server is draining.
+//! What every handler shares: the configuration, the HTTP clients to the backend and whether
+//! the server is draining.
 
 use std::sync::Arc;
 
@@ -13,6 +13,8 @@ pub struct AppState {
     pub config: Arc<FrontendConfig>,
     /// Pooled keep-alive connections to the backend.
     pub client: reqwest::Client,
+    /// A new connection for every call: the one retry of a call whose pooled connection broke.
+    pub fresh_client: reqwest::Client,
     /// Set at the shutdown signal: `/readyz` answers 503 from then on.
     pub draining: Draining,
 }

@@ -1,6 +1,6 @@
 //! Request bodies on their way to the backend, never more than `BODY_LIMIT_BYTES`: a declared
-//! length over the limit is refused before anything is sent; otherwise the body is streamed
-//! with a running count that cuts it at the limit.
+//! length over the limit is refused before anything is sent; otherwise the body is read whole
+//! (calls that may be retried) or streamed with a running count that cuts it at the limit.
 //! The backend has the same limit, so it never sees a body it would refuse half-way.
 
 use std::sync::{
@@ -9,10 +9,12 @@ use std::sync::{
 };
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     http::{HeaderMap, header},
 };
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::FrontendError;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -23,6 +25,22 @@ pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .is_some_and(|length| length > limit as u64)
+}
+
+/// The whole body, or a 413 as soon as it passes `limit` bytes.
+pub async fn read_whole(body: Body, limit: usize) -> Result<Bytes, FrontendError> {
+    let mut stream = body.into_data_stream();
+    let mut collected = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|error| {
+            FrontendError::BadRequest(format!("the request body could not be read: {error}"))
+        })?;
+        if collected.len() + chunk.len() > limit {
+            return Err(FrontendError::PayloadTooLarge { limit });
+        }
+        collected.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(collected))
 }
 
 /// Whether a [`limited_stream`] was cut at its limit.
@@ -63,8 +81,7 @@ pub fn limited_stream(body: Body, limit: usize) -> (reqwest::Body, Count) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use axum::{body::Bytes, http::HeaderValue};
-    use futures::StreamExt;
+    use axum::http::HeaderValue;
 
     fn chunked(chunks: &[&'static [u8]]) -> Body {
         let chunks: Vec<Result<Bytes, std::io::Error>> =
@@ -80,6 +97,19 @@ mod tests {
         assert!(!declared_over(&headers, 10));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("11"));
         assert!(declared_over(&headers, 10));
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_whole_up_to_the_limit_and_refused_past_it() {
+        let whole = read_whole(chunked(&[b"hello", b"world"]), 10)
+            .await
+            .unwrap();
+        assert_eq!(&whole[..], b"helloworld");
+        let over = read_whole(chunked(&[b"hello", b"world", b"!"]), 10).await;
+        assert!(matches!(
+            over,
+            Err(FrontendError::PayloadTooLarge { limit: 10 })
+        ));
     }
 
     #[tokio::test]

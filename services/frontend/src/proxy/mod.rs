@@ -1,10 +1,12 @@
 //! The streaming reverse proxy: `/api/*` and `/mcp` go to `BACKEND_URL` unchanged (method,
 //! path, query, headers but hop-by-hop ones, answers streamed back, so MCP's server-sent events
 //! arrive as they are sent). Request bodies over `BODY_LIMIT_BYTES` get a 413 here and never
-//! reach the backend. A backend that is down or slow gets a JSON 502/504.
+//! reach the backend. Idempotent calls whose connection broke before any answer are retried
+//! once on a new connection. A backend that is down or slow gets a JSON 502/504.
 
 mod body;
 mod headers;
+mod retry;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -32,15 +34,27 @@ pub fn connect_timeout(proxy_timeout: Duration) -> Duration {
 /// The HTTP client to the backend: pooled keep-alive connections, no redirects followed (the
 /// browser should see them), no system proxy (the backend is a neighbour).
 pub fn backend_client(proxy_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    client_builder(proxy_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// As [`backend_client`], but every call opens a new connection and closes it after: for the
+/// one retry of a call whose pooled connection broke (its pool neighbours may be stale too).
+pub fn fresh_connection_client(proxy_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    client_builder(proxy_timeout)
+        .pool_max_idle_per_host(0)
+        .build()
+}
+
+fn client_builder(proxy_timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(connect_timeout(proxy_timeout))
         // Between two reads of a streamed body; a long SSE stream stays open while it talks.
         .read_timeout(proxy_timeout)
-        .pool_idle_timeout(Duration::from_secs(60))
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .build()
 }
 
 /// Forwards one request to the backend and relays its answer as it arrives.
@@ -64,7 +78,12 @@ pub async fn forward(
         deadline: Instant::now() + state.config.proxy_timeout,
     };
 
-    let answer = call.send_streamed(&state, request.into_body()).await?;
+    let body = request.into_body();
+    let answer = if retry::is_idempotent(&call.method) {
+        call.send_replayable(&state, body).await?
+    } else {
+        call.send_streamed(&state, body).await?
+    };
     metrics::gauge!("backend_up").set(1.0);
     relay(answer)
 }
@@ -78,6 +97,52 @@ struct Call {
 }
 
 impl Call {
+    /// Reads the body whole (within the limit), so the call can be sent twice: once more on a
+    /// new connection when the first one broke before any answer.
+    async fn send_replayable(
+        &self,
+        state: &AppState,
+        body: Body,
+    ) -> Result<reqwest::Response, FrontendError> {
+        let bytes = match body.size_hint().exact() {
+            Some(0) => None,
+            _ => Some(
+                tokio::time::timeout_at(
+                    self.deadline,
+                    body::read_whole(body, state.config.body_limit_bytes),
+                )
+                .await
+                .map_err(|_| {
+                    FrontendError::BadRequest(format!(
+                        "the request body did not arrive within {} s (PROXY_TIMEOUT_SECONDS)",
+                        state.config.proxy_timeout.as_secs()
+                    ))
+                })??,
+            ),
+        };
+        let send = |client: &reqwest::Client| {
+            let mut outgoing = client
+                .request(self.method.clone(), &self.url)
+                .headers(self.headers.clone());
+            if let Some(bytes) = &bytes {
+                outgoing = outgoing.body(bytes.clone());
+            }
+            outgoing.send()
+        };
+        let attempts = async {
+            match send(&state.client).await {
+                Err(error) if retry::connection_broke_before_answer(&error) => {
+                    tracing::info!(error = %error, method = %self.method,
+                        "the backend connection broke before an answer; retrying once on a new connection");
+                    send(&state.fresh_client).await
+                }
+                outcome => outcome,
+            }
+        };
+        let outcome = tokio::time::timeout_at(self.deadline, attempts).await;
+        outcome_for_client(state, outcome)
+    }
+
     /// Streams the body to the backend as it arrives, counting: past the limit the upload is cut
     /// and the client gets a 413, unless the backend has already answered (then that answer).
     async fn send_streamed(

@@ -9,4 +9,5 @@ mod health;
 mod healthcheck;
 mod helpers;
 mod proxy;
+mod retry;
 mod shutdown;
