@@ -1,7 +1,11 @@
 //! `cargo xtask images --check`: proof that each image runs on its own, locked down: read-only
 //! root filesystem, no capabilities, no new privileges, published on 127.0.0.1 only; the backend
-//! with SQLite in a volume, the frontend wired to it by name on a private network. Everything
-//! the check creates is removed afterwards, also when a step fails.
+//! with SQLite in a volume (its default database, `/data/todo.db`), the frontend wired to it by
+//! name on a private network, and the backend again with its settings in mounted files as the
+//! chart's external mode gives them (see `external`). Everything the check creates is removed
+//! afterwards, also when a step fails.
+
+mod external;
 
 use std::{
     collections::HashMap,
@@ -160,6 +164,13 @@ async fn exercise(
 
     stop(docker, &frontend_name).await?;
     stop(docker, &backend_name).await?;
+    ensure!(
+        external::file_exists(docker, &backend_name, "/data/todo.db").await?,
+        "backend: no DATABASE_URL given, but its database is not /data/todo.db on the volume"
+    );
+    println!("    backend: with no DATABASE_URL its database is /data/todo.db on the volume");
+
+    external::check(docker, backend, &network, run_id, created).await?;
     println!("==> images check passed");
     Ok(())
 }
@@ -239,7 +250,14 @@ async fn start(
         .start_container(name, None)
         .await
         .with_context(|| format!("starting the container {name}"))?;
-    let port = published_port(docker, name, service.port).await?;
+    let port = match published_port(docker, name, service.port).await {
+        Ok(port) => port,
+        // A container that exits at once loses its port binding: say that it exited.
+        Err(err) => {
+            exited_early(docker, name).await?;
+            return Err(err);
+        }
+    };
     let url = format!("http://127.0.0.1:{port}/readyz");
     loop {
         if http::get(&url, None)
@@ -248,18 +266,7 @@ async fn start(
         {
             break;
         }
-        let state = docker
-            .inspect_container(name, None)
-            .await
-            .with_context(|| format!("inspecting the container {name}"))?
-            .state
-            .unwrap_or_default();
-        if state.running != Some(true) {
-            bail!(
-                "{name} exited with code {} before it was ready",
-                state.exit_code.unwrap_or(-1)
-            );
-        }
+        exited_early(docker, name).await?;
         if started.elapsed() > READY_TIMEOUT {
             bail!(
                 "{name} did not answer 200 on /readyz within {} s",
@@ -275,6 +282,23 @@ async fn start(
         service.binary
     );
     Ok(port)
+}
+
+/// Fails, with its exit code, when the container is no longer running.
+async fn exited_early(docker: &Docker, name: &str) -> anyhow::Result<()> {
+    let state = docker
+        .inspect_container(name, None)
+        .await
+        .with_context(|| format!("inspecting the container {name}"))?
+        .state
+        .unwrap_or_default();
+    if state.running != Some(true) {
+        bail!(
+            "{name} exited with code {} before it was ready",
+            state.exit_code.unwrap_or(-1)
+        );
+    }
+    Ok(())
 }
 
 /// The host port the engine picked for the container's `port`.

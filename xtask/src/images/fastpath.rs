@@ -113,14 +113,17 @@ pub fn dockerfile(service: &Service, labels: &[(String, String)]) -> String {
     if service.data_volume {
         text.push_str("COPY --chown=10001:10001 data/ /data/\n");
     }
-    let mut env = vec![
+    if service.data_volume {
+        // No DATABASE_URL in the image: the default, ./data/todo.db, resolves against this
+        // folder to the volume, and DATABASE_URL_FILE (the chart's external mode) can be set
+        // without a conflict.
+        text.push_str("WORKDIR /\n");
+    }
+    let env = [
         format!("PORT={}", service.port),
         "BIND=0.0.0.0".to_owned(),
         format!("SSL_CERT_FILE={CA_BUNDLE}"),
     ];
-    if service.data_volume {
-        env.insert(0, "DATABASE_URL=sqlite:///data/todo.db".to_owned());
-    }
     text.push_str(&format!("ENV {}\n", env.join(" ")));
     // One LABEL instruction: every instruction is a build step, and steps cost time.
     if !labels.is_empty() {
@@ -201,8 +204,18 @@ mod tests {
             "{backend}"
         );
         assert!(
-            backend.contains("DATABASE_URL=sqlite:///data/todo.db"),
-            "{backend}"
+            !backend.contains("DATABASE_URL"),
+            "the chart's DATABASE_URL_FILE must not meet an image DATABASE_URL: {backend}"
+        );
+        assert!(
+            backend.contains("WORKDIR /\n"),
+            "the default database must resolve to the /data volume: {backend}"
+        );
+        let default = todo_config::database::DEFAULT_SQLITE_PATH;
+        assert_eq!(
+            std::path::Path::new("/").join(default.trim_start_matches("./")),
+            std::path::Path::new("/data/todo.db"),
+            "the backend's default database ({default}) from WORKDIR / is in the volume"
         );
         assert!(backend.contains("VOLUME [\"/data\"]"), "{backend}");
         assert!(
