@@ -5,12 +5,14 @@
 
 mod bench;
 mod doctor;
+mod e2e;
 mod helm;
 mod images;
 mod kube;
 mod lint;
 mod logs;
 mod manifests;
+mod postgres;
 mod procs;
 mod project;
 mod pytools;
@@ -43,6 +45,7 @@ enum Command {
     Manifests(manifests::Manifests),
     Status(status::Status),
     Test(test::Test),
+    TestE2e(e2e::TestE2e),
     Up(up::Up),
     Down(up::Down),
 }
@@ -64,6 +67,7 @@ fn main() {
             Command::Manifests(cmd) => cmd.run(&sh),
             Command::Status(cmd) => cmd.run(&sh),
             Command::Test(cmd) => cmd.run(&sh),
+            Command::TestE2e(cmd) => cmd.run(&sh),
             Command::Up(cmd) => cmd.run(&sh),
             Command::Down(cmd) => cmd.run(&sh),
         }

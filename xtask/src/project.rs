@@ -54,11 +54,16 @@ pub fn postgres_bin_dir() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("PG_BIN_DIR") {
         return Some(PathBuf::from(dir));
     }
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+    // The newest installed major version, compared as numbers (16 is newer than 9).
+    std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
-        .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
-        .filter(|bin| bin.join("initdb").exists())
-        .collect();
-    versions.sort();
-    versions.pop()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|dir| dir.join("bin").join("initdb").exists())
+        .max_by_key(|dir| {
+            dir.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.split('.').next()?.parse::<u32>().ok())
+                .unwrap_or(0)
+        })
+        .map(|dir| dir.join("bin"))
 }

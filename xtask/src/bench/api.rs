@@ -9,12 +9,12 @@ use std::{
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use super::{
-    postgres::Throwaway,
-    wrk::{self, Load, WrkReport},
-};
-use crate::procs::{Server, free_port};
+use super::wrk::{self, Load, WrkReport};
 use crate::project;
+use crate::{
+    postgres::{Access, Throwaway},
+    procs::{Server, free_port},
+};
 
 /// Ours vs the peer: requests/s, p50/p99 latency and peak resident memory.
 #[derive(clap::Args)]
@@ -84,7 +84,7 @@ impl Api {
         };
         for &db in databases {
             let postgres = if db == "postgres" {
-                Some(Throwaway::start(&work)?)
+                Some(Throwaway::start(&work, &Access::loopback())?)
             } else {
                 None
             };

@@ -5,7 +5,6 @@
 
 mod api;
 mod chat;
-mod postgres;
 mod wrk;
 
 use std::path::PathBuf;

@@ -94,7 +94,12 @@ where
         ..DeleteParams::default()
     };
     let mut deleted = Vec::new();
-    for object in listed.items {
+    // Objects a controller owns (a Deployment's pods, a Job's pods) go with their owner.
+    let unowned = listed
+        .items
+        .into_iter()
+        .filter(|o| o.meta().owner_references.as_ref().is_none_or(Vec::is_empty));
+    for object in unowned {
         let name = object.meta().name.clone().unwrap_or_default();
         match api.delete(&name, &background).await {
             Ok(_) => deleted.push(format!("{kind}/{name}")),

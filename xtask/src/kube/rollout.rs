@@ -2,7 +2,7 @@
 //! shows ready/desired as it moves, and the reason a pod is stuck the moment it appears.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     time::{Duration, Instant},
 };
 
@@ -19,6 +19,9 @@ use super::{diagnose, events};
 /// How long a problem that waiting does not cure (an image that cannot be pulled, a missing
 /// Secret, a crash loop) may last before the rollout is declared failed.
 const PERSISTENT_GRACE: Duration = Duration::from_secs(20);
+/// A problem is reported once it has lasted this long: a claim that waits a second for its
+/// volume, or a pull that retries once, is no news.
+const REPORT_AFTER: Duration = Duration::from_secs(3);
 const POLL: Duration = Duration::from_secs(1);
 
 /// Where one Deployment's rollout stands.
@@ -102,6 +105,7 @@ pub async fn wait(
     let display = MultiProgress::new();
     let mut bars: BTreeMap<String, (ProgressBar, String)> = BTreeMap::new();
     let mut first_seen: HashMap<String, Instant> = HashMap::new();
+    let mut reported: HashSet<String> = HashSet::new();
 
     loop {
         let listed = deployments
@@ -131,15 +135,13 @@ pub async fn wait(
             .with_context(|| format!("listing the pods of {release}"))?;
         for pod in &listed_pods.items {
             for problem in diagnose::pod_problems(pod) {
-                let since = *first_seen.entry(problem.key()).or_insert_with(|| {
+                let since = *first_seen.entry(problem.key()).or_insert_with(Instant::now);
+                if since.elapsed() >= REPORT_AFTER && reported.insert(problem.key()) {
                     say(&display, &format!("  ! {}", problem.explain()));
-                    Instant::now()
-                });
-                if matches!(problem.kind, diagnose::ProblemKind::CrashLoop { .. })
-                    && since.elapsed() < POLL
-                {
-                    let tail = last_log_lines(&pods, &problem.pod, 15).await;
-                    say(&display, &tail);
+                    if matches!(problem.kind, diagnose::ProblemKind::CrashLoop { .. }) {
+                        let tail = last_log_lines(&pods, &problem.pod, 15).await;
+                        say(&display, &tail);
+                    }
                 }
                 if problem.is_persistent() && since.elapsed() >= PERSISTENT_GRACE {
                     bail!(

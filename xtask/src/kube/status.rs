@@ -52,7 +52,13 @@ pub async fn print(
             .iter()
             .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
         let phase = waiting.unwrap_or_else(|| status.phase.clone().unwrap_or_default());
-        let images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
+        // The spec's references (the status shows only a digest for images pinned by digest).
+        let images: Vec<String> = pod
+            .spec
+            .iter()
+            .flat_map(|s| s.containers.iter())
+            .filter_map(|c| c.image.as_deref().map(short_image))
+            .collect();
         println!(
             "  {name:<44} {:>5} {phase:<18} {restarts:>8}  {}",
             format!("{ready}/{}", containers.len()),
@@ -145,5 +151,30 @@ async fn print_autoscalers(client: &Client, namespace: &str, release: &str) {
             );
         }
         return;
+    }
+}
+
+/// `registry/name@sha256:0123456789ab…` for a digest reference; tags are shown whole.
+fn short_image(image: &str) -> String {
+    match image.split_once("@sha256:") {
+        Some((name, digest)) => format!("{name}@sha256:{}", &digest[..digest.len().min(12)]),
+        None => image.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_shortened_and_tags_kept() {
+        assert_eq!(
+            short_image("localhost:5000/todo-chatbot-backend@sha256:0123456789abcdef0123"),
+            "localhost:5000/todo-chatbot-backend@sha256:0123456789ab"
+        );
+        assert_eq!(
+            short_image("todo-chatbot-backend:abc"),
+            "todo-chatbot-backend:abc"
+        );
     }
 }

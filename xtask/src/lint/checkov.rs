@@ -78,6 +78,37 @@ struct Summary {
 struct Results {
     #[serde(default)]
     failed_checks: Vec<FailedCheck>,
+    #[serde(default)]
+    skipped_checks: Vec<FailedCheck>,
+}
+
+/// The only checks the chart may skip in a template (`checkov.io/skipN` annotations): probes,
+/// on the `helm test` pods, which run one check and exit, serving nothing to probe.
+const TEMPLATE_SKIPPABLE: [&str; 2] = ["CKV_K8S_8", "CKV_K8S_9"];
+
+/// Refuses any in-template skip beyond the probes of the test pods.
+fn check_template_skips(
+    profile: &str,
+    skipped: &[FailedCheck],
+    waived: &[Waiver],
+) -> anyhow::Result<()> {
+    for skip in skipped {
+        if waived.iter().any(|w| w.check == skip.check_id) {
+            continue;
+        }
+        if !(TEMPLATE_SKIPPABLE.contains(&skip.check_id.as_str())
+            && skip.resource.contains("-test-"))
+        {
+            bail!(
+                "{profile}: the chart skips {} on {} with an annotation; only {} on the helm test \
+                 pods may be skipped there",
+                skip.check_id,
+                skip.resource,
+                TEMPLATE_SKIPPABLE.join(" and ")
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -128,6 +159,22 @@ pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
         );
         for waiver in &waived {
             println!("      waived {}: {}", waiver.check, waiver.reason);
+        }
+        check_template_skips(
+            render.profile_name(),
+            &report.results.skipped_checks,
+            &waived,
+        )?;
+        let template_skips = report
+            .results
+            .skipped_checks
+            .iter()
+            .filter(|s| !waived.iter().any(|w| w.check == s.check_id))
+            .count();
+        if template_skips > 0 {
+            println!(
+                "      {template_skips} probe checks skipped on the helm test pods (one-shot checks, nothing to probe)"
+            );
         }
         if report.summary.failed > 0 {
             let failures: Vec<String> = report

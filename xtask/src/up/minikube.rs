@@ -74,9 +74,9 @@ pub fn up(
 fn wants_ingress(values: &[PathBuf], set: &[String]) -> bool {
     set.iter()
         .any(|s| s.replace(' ', "") == "ingress.enabled=true")
-        || values.iter().any(|file| {
-            std::fs::read_to_string(file).is_ok_and(|text| ingress_enabled_in(&text))
-        })
+        || values
+            .iter()
+            .any(|file| std::fs::read_to_string(file).is_ok_and(|text| ingress_enabled_in(&text)))
 }
 
 /// True when a values file's top-level `ingress:` block has `enabled: true` directly under it.

@@ -27,9 +27,15 @@ pub struct Stack {
     pub ui_url: Option<String>,
 }
 
+/// `target/up/stack.toml`, or the file `XTASK_STACK_FILE` names (the test suites record their
+/// own stacks there, leaving a developer's untouched).
 fn path() -> PathBuf {
-    project::root().join("target").join("up").join("stack.toml")
+    std::env::var_os(STACK_FILE_VARIABLE)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project::root().join("target").join("up").join("stack.toml"))
 }
+
+pub const STACK_FILE_VARIABLE: &str = "XTASK_STACK_FILE";
 
 impl Stack {
     /// The stack `up` recorded, if any.
@@ -37,7 +43,7 @@ impl Stack {
         Self::load_from(&path())
     }
 
-    fn load_from(path: &Path) -> anyhow::Result<Option<Self>> {
+    pub fn load_from(path: &Path) -> anyhow::Result<Option<Self>> {
         match std::fs::read_to_string(path) {
             Ok(text) => toml::from_str(&text).map(Some).with_context(|| {
                 format!(
@@ -66,7 +72,7 @@ impl Stack {
     pub fn forget() -> anyhow::Result<()> {
         match std::fs::remove_file(path()) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-                Err(err).context("removing target/up/stack.toml")
+                Err(err).with_context(|| format!("removing {}", path().display()))
             }
             _ => Ok(()),
         }

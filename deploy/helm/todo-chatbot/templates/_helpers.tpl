@@ -62,6 +62,25 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (include "todo-chatbot.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
 
+{{/* The hook-time copy of the database URL for the migration Job (when the chart makes the Secret). */}}
+{{- define "todo-chatbot.migrationSecretName" -}}
+{{- if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else }}
+{{- printf "%s-migrate" (include "todo-chatbot.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the ServiceMonitor and PrometheusRule can be applied: the cluster serves the
+prometheus-operator's API, or metrics.requireOperatorApi is false (offline renders such as
+`helm template` in a GitOps pipeline). Without it an install would fail with `no matches for
+kind "PrometheusRule"`; they are left out and NOTES.txt says what to install.
+*/}}
+{{- define "todo-chatbot.operatorApi" -}}
+{{- if or (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") (not .Values.metrics.requireOperatorApi) }}true{{ end }}
+{{- end }}
+
 {{- define "todo-chatbot.configMapName" -}}
 {{- include "todo-chatbot.fullname" . }}
 {{- end }}
@@ -209,16 +228,33 @@ livenessProbe:
   failureThreshold: 3
 {{- end }}
 
-{{/* Zero-downtime termination: endpoints drop the pod during the sleep, then SIGTERM drains. */}}
-{{- define "todo-chatbot.lifecycle" -}}
-lifecycle:
-  preStop:
-    sleep:
-      seconds: {{ .Values.config.preStopSleepSeconds }}
+{{/*
+Zero-downtime termination without a preStop hook (the images have no shell, and the preStop
+`sleep` action needs Kubernetes 1.29): on SIGTERM each service answers /readyz with 503 while it
+keeps serving for SHUTDOWN_DELAY_SECONDS, so the endpoints and the frontend's connections move
+away, then drains in-flight requests within SHUTDOWN_GRACE_SECONDS.
+*/}}
+{{- define "todo-chatbot.terminationGracePeriodSeconds" -}}
+{{- add .Values.config.shutdownDelaySeconds .Values.config.shutdownGraceSeconds 5 }}
 {{- end }}
 
-{{- define "todo-chatbot.terminationGracePeriodSeconds" -}}
-{{- add .Values.config.preStopSleepSeconds .Values.config.shutdownGraceSeconds 5 }}
+{{/*
+A Deployment's replicas. Without autoscaling: the value. With it: on install the HPA's minimum (so
+the rollout waits for that many pods, not one), on upgrade what the HPA has set (the live
+object's), so an upgrade neither resets the count nor leaves the field to a three-way merge.
+Call with (dict "ctx" $ "component" "backend").
+*/}}
+{{- define "todo-chatbot.replicas" -}}
+{{- $values := index .ctx.Values .component }}
+{{- if not $values.autoscaling.enabled }}
+{{- $values.replicaCount }}
+{{- else }}
+{{- $name := include (printf "todo-chatbot.%s.fullname" .component) .ctx }}
+{{- $live := lookup "apps/v1" "Deployment" .ctx.Release.Namespace $name }}
+{{- $current := 0 }}
+{{- if $live }}{{ $current = int (default 0 $live.spec.replicas) }}{{ end }}
+{{- max (int $values.autoscaling.minReplicas) $current }}
+{{- end }}
 {{- end }}
 
 {{/* Spread replicas over nodes when the cluster has more than one. */}}

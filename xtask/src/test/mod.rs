@@ -2,6 +2,8 @@
 //!
 //! In CI (`CI=true`) no suite may be skipped: a missing tool fails the run.
 
+mod kube;
+
 use std::time::Instant;
 
 use anyhow::bail;
@@ -61,6 +63,11 @@ fn suites() -> Vec<Suite> {
             name: "lint",
             about: "Helm lint/render, Kubernetes schemas, checkov, promtool, manifests drift, chart vs services",
             run: crate::lint::suite,
+        },
+        Suite {
+            name: "kube",
+            about: "up/status/logs/helm test/upgrade/down --purge on a real cluster (KUBECONFIG), SQLite and PostgreSQL, with the end-to-end scenarios",
+            run: kube::suite,
         },
     ]
 }

@@ -1,5 +1,6 @@
-//! A throwaway PostgreSQL server for the benchmarks, started from the installed binaries
-//! (as the `postgres` user when we are root: the server refuses to run as root).
+//! A throwaway PostgreSQL server for the benchmarks and the Kubernetes suite, started from the
+//! installed binaries (as the `postgres` user when we are root: the server refuses to run as
+//! root).
 
 use std::path::{Path, PathBuf};
 
@@ -12,11 +13,31 @@ pub struct Throwaway {
     bin: PathBuf,
     data: PathBuf,
     port: u16,
+    host: String,
+}
+
+/// Who may connect: the addresses the server listens on (the first is the one its URLs name)
+/// and the client networks it trusts besides 127.0.0.1.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub listen: Vec<String>,
+    pub trusted_networks: Vec<String>,
+}
+
+impl Access {
+    /// This machine only.
+    pub fn loopback() -> Self {
+        Self {
+            listen: vec!["127.0.0.1".to_owned()],
+            trusted_networks: Vec::new(),
+        }
+    }
 }
 
 impl Throwaway {
-    /// initdb + start on a free port, trust auth on 127.0.0.1 only.
-    pub fn start(work: &Path) -> anyhow::Result<Self> {
+    /// initdb + start on a free port, trust auth for 127.0.0.1 and `access`'s networks (a
+    /// throwaway server: no password, never reachable beyond them).
+    pub fn start(work: &Path, access: &Access) -> anyhow::Result<Self> {
         let bin = project::postgres_bin_dir().context(
             "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
         )?;
@@ -52,10 +73,19 @@ impl Throwaway {
             true,
         )
         .context("initdb")?;
+        if !access.trusted_networks.is_empty() {
+            let hba = data.join("pg_hba.conf");
+            let mut text = std::fs::read_to_string(&hba).context("reading pg_hba.conf")?;
+            for network in &access.trusted_networks {
+                text.push_str(&format!("host all all {network} trust\n"));
+            }
+            std::fs::write(&hba, text).context("writing pg_hba.conf")?;
+        }
         let pg_ctl = bin.join("pg_ctl").display().to_string();
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-            root.display()
+            "-p {port} -k {} -c listen_addresses={} -c fsync=off -c max_connections=200",
+            root.display(),
+            access.listen.join(",")
         );
         let log = root.join("server.log").display().to_string();
         run(
@@ -65,7 +95,17 @@ impl Throwaway {
             true,
         )
         .with_context(|| format!("starting PostgreSQL (its log: {log})"))?;
-        Ok(Self { bin, data, port })
+        let host = access
+            .listen
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "127.0.0.1".to_owned());
+        Ok(Self {
+            bin,
+            data,
+            port,
+            host,
+        })
     }
 
     /// Creates a database.
@@ -75,7 +115,7 @@ impl Throwaway {
             &[
                 &createdb,
                 "-h",
-                "127.0.0.1",
+                &self.host,
                 "-p",
                 &self.port.to_string(),
                 "-U",
@@ -89,7 +129,7 @@ impl Throwaway {
 
     /// A URL for `database` with the given scheme (`postgres`, `postgresql+psycopg`).
     pub fn url(&self, database: &str, scheme: &str) -> String {
-        format!("{scheme}://postgres@127.0.0.1:{}/{database}", self.port)
+        format!("{scheme}://postgres@{}:{}/{database}", self.host, self.port)
     }
 }
 

@@ -1,0 +1,344 @@
+//! The `kube` suite: the Kubernetes lifecycle on a real cluster (in CI, `../shared/kube-lab`),
+//! through the same commands users type. For each database mode (SQLite; external PostgreSQL
+//! with two replicas and the migration hook): `up --target kube`, the end-to-end scenarios
+//! through the frontend's NodePort, `status` and `logs`, `helm test`, an `up` with no change
+//! (nothing may roll), an upgrade that rolls every pod with the data kept, and `down --purge`
+//! leaving no release, namespace or volume.
+//!
+//! The cluster is `KUBECONFIG`'s; the registry it pulls from is `KUBE_TEST_REGISTRY`
+//! (default `localhost:5000`); in PostgreSQL mode the pods reach a throwaway server on this
+//! machine at `KUBE_TEST_HOST_ADDRESS` (default `10.245.0.1`, the lab's host address), trusted
+//! from `KUBE_TEST_POD_NETWORK` (default `10.244.0.0/16`).
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail, ensure};
+use k8s_openapi::{
+    ByteString,
+    api::{
+        apps::v1::Deployment,
+        core::v1::{Namespace, PersistentVolume, Secret},
+    },
+};
+use kube::{Api, Client, api::ListParams, api::PostParams};
+use xshell::{Shell, cmd};
+
+use crate::{
+    e2e::{self, client},
+    helm::{
+        self,
+        release::{Cluster, Engine, Release},
+    },
+    kube as cluster_api,
+    postgres::{Access, Throwaway},
+    project::{self, Outcome},
+    runtime::block_on,
+    up::state::{STACK_FILE_VARIABLE, Stack},
+};
+
+const RELEASE: &str = "todo-chatbot";
+const TIMEOUT_SECONDS: u64 = 300;
+
+/// What every step needs.
+struct Bench {
+    client: Client,
+    registry: String,
+    work: PathBuf,
+}
+
+pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
+    let registry = std::env::var("KUBE_TEST_REGISTRY").unwrap_or_else(|_| "localhost:5000".into());
+    let connected = block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(15),
+            cluster_api::connect(&Cluster::default()),
+        )
+        .await
+        .context("the cluster did not answer within 15 s")?
+    })?;
+    let client = match connected {
+        Ok((client, _)) => client,
+        Err(err) => {
+            return project::skip_or_fail(
+                "kube",
+                &format!(
+                    "no Kubernetes cluster ({err:#}); start one with `../shared/kube-lab/kube-lab up` \
+                     and `export KUBECONFIG=$(../shared/kube-lab/kube-lab kubeconfig)`"
+                ),
+            );
+        }
+    };
+    if let Err(err) = block_on(registry_answers(&registry))? {
+        return project::skip_or_fail(
+            "kube",
+            &format!("the registry {registry} does not answer ({err:#}); set KUBE_TEST_REGISTRY"),
+        );
+    }
+    let work = project::root().join("target").join("test-kube");
+    std::fs::create_dir_all(&work).context("creating target/test-kube")?;
+    let bench = Bench {
+        client,
+        registry,
+        work,
+    };
+    sqlite_mode(sh, &bench)?;
+    postgres_mode(sh, &bench)?;
+    Ok(Outcome::Passed)
+}
+
+/// The one-node profile: SQLite on a volume claim, one backend replica (Recreate).
+fn sqlite_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
+    let namespace = "todo-kube-sqlite";
+    println!("==> kube: SQLite profile in namespace {namespace}");
+    lifecycle(sh, bench, namespace, &[])
+}
+
+/// The production profile against a PostgreSQL server on this machine: the migration hook
+/// Job, two replicas of each service (the autoscalers' minimum), a Secret made out of band.
+fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
+    let namespace = "todo-kube-postgres";
+    println!("==> kube: production profile with external PostgreSQL in namespace {namespace}");
+    let host = std::env::var("KUBE_TEST_HOST_ADDRESS").unwrap_or_else(|_| "10.245.0.1".into());
+    let pods = std::env::var("KUBE_TEST_POD_NETWORK").unwrap_or_else(|_| "10.244.0.0/16".into());
+    let database = Throwaway::start(
+        &bench.work,
+        &Access {
+            listen: vec![host],
+            trusted_networks: vec![pods],
+        },
+    )?;
+    database.create_database("todo")?;
+    let url = database.url("todo", "postgres");
+    block_on(create_secret(&bench.client, namespace, &url))??;
+    let production = helm::chart_dir().join(helm::PRODUCTION_PROFILE);
+    let production = production.display().to_string();
+    let args = [
+        "--values",
+        production.as_str(),
+        // No ingress controller on the lab: the UI on a NodePort of its own.
+        "--set",
+        "ingress.enabled=false",
+        "--set",
+        "frontend.service.type=NodePort",
+        "--set",
+        "frontend.service.nodePort=30081",
+    ];
+    lifecycle(sh, bench, namespace, &args)
+}
+
+/// The whole lifecycle of one release in `namespace`, `extra` passed to every `up`.
+fn lifecycle(sh: &Shell, bench: &Bench, namespace: &str, extra: &[&str]) -> anyhow::Result<()> {
+    let stack_file = bench.work.join(format!("{namespace}.toml"));
+    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    let registry = &bench.registry;
+    let timeout = TIMEOUT_SECONDS.to_string();
+    let up = |more: &[&str]| -> anyhow::Result<f64> {
+        let started = Instant::now();
+        cmd!(sh, "{xtask} up --target kube --registry {registry} --namespace {namespace} --release {RELEASE} --timeout {timeout} {extra...} {more...}")
+            .env(STACK_FILE_VARIABLE, &stack_file)
+            .run()
+            .with_context(|| format!("cargo xtask up --target kube (namespace {namespace})"))?;
+        Ok(started.elapsed().as_secs_f64())
+    };
+
+    let seconds = up(&[])?;
+    println!("    up: {seconds:.1}s");
+    let stack = Stack::load_from(&stack_file)?.context("up recorded no stack")?;
+    let ui = stack
+        .ui_url
+        .context("up recorded no UI URL (is the frontend a NodePort?)")?;
+    let outcomes = e2e::run_scenarios(&ui, &e2e::functional())?;
+    e2e::summarize(&outcomes)?;
+
+    let status = cmd!(sh, "{xtask} status")
+        .env(STACK_FILE_VARIABLE, &stack_file)
+        .read()
+        .context("cargo xtask status")?;
+    println!("{status}");
+    ensure!(
+        status.contains("rolled out") && status.contains(&format!("UI: {ui}")),
+        "status does not show the rolled-out release and its UI"
+    );
+    let logs = cmd!(sh, "{xtask} logs backend --tail 20")
+        .env(STACK_FILE_VARIABLE, &stack_file)
+        .read()
+        .context("cargo xtask logs backend")?;
+    ensure!(
+        logs.lines()
+            .any(|l| l.starts_with("[todo-chatbot-backend-") && l.contains("{\"")),
+        "`logs backend` printed no JSON line of a backend pod:\n{logs}"
+    );
+    println!(
+        "    status and logs: ok ({} log lines)",
+        logs.lines().count()
+    );
+
+    let release = Release {
+        name: RELEASE.to_owned(),
+        namespace: namespace.to_owned(),
+        cluster: Cluster::default(),
+        chart: helm::chart_dir(),
+        values_files: Vec::new(),
+        set: Vec::new(),
+        set_string: Vec::new(),
+        timeout: Duration::from_secs(TIMEOUT_SECONDS),
+    };
+    let test_logs = release.test(sh, &Engine::detect()?)?;
+    println!("    helm test: passed");
+    for line in test_logs.lines().filter(|l| !l.trim().is_empty()) {
+        println!("      {line}");
+    }
+
+    let stack_client = client::Stack::new(&ui)?;
+    let (marker, task) = block_on(e2e::functional::seed_marker(&stack_client))??;
+    let before = block_on(generations(&bench.client, namespace))??;
+    let seconds = up(&[])?;
+    let after = block_on(generations(&bench.client, namespace))??;
+    ensure!(
+        before == after,
+        "an `up` with no change rolled something: generations {before:?} -> {after:?}"
+    );
+    println!("    up with no change: {seconds:.1}s, nothing rolled");
+
+    // A change to both services' configuration rolls every pod (new checksums).
+    let seconds = up(&["--set", "config.logLevel=info,sqlx=warn"])?;
+    let upgraded = block_on(generations(&bench.client, namespace))??;
+    ensure!(
+        upgraded
+            .iter()
+            .all(|(name, generation)| after.get(name) < Some(generation)),
+        "the upgrade did not roll every Deployment: {after:?} -> {upgraded:?}"
+    );
+    block_on(e2e::functional::check_marker(&stack_client, &marker, task))??;
+    println!("    upgrade (every pod replaced): {seconds:.1}s, data kept");
+
+    let started = Instant::now();
+    cmd!(sh, "{xtask} down --purge")
+        .env(STACK_FILE_VARIABLE, &stack_file)
+        .run()
+        .context("cargo xtask down --purge")?;
+    block_on(assert_gone(&bench.client, namespace))??;
+    println!(
+        "    down --purge: {:.1}s; no release, namespace or volume left",
+        started.elapsed().as_secs_f64()
+    );
+    let _ = std::fs::remove_file(&stack_file);
+    Ok(())
+}
+
+/// `metadata.generation` of each Deployment in `namespace`.
+async fn generations(client: &Client, namespace: &str) -> anyhow::Result<BTreeMap<String, i64>> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let listed = api
+        .list(&ListParams::default())
+        .await
+        .context("listing the Deployments")?;
+    Ok(listed
+        .items
+        .into_iter()
+        .map(|d| {
+            (
+                d.metadata.name.unwrap_or_default(),
+                d.metadata.generation.unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// The namespace is gone, and no persistent volume still belongs to a claim in it (the lab's
+/// reclaimer deletes released volumes within seconds).
+async fn assert_gone(client: &Client, namespace: &str) -> anyhow::Result<()> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    ensure!(
+        namespaces.get_opt(namespace).await?.is_none(),
+        "namespace {namespace} is still there after down --purge"
+    );
+    let volumes: Api<PersistentVolume> = Api::all(client.clone());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left: Vec<String> = volumes
+            .list(&ListParams::default())
+            .await
+            .context("listing the persistent volumes")?
+            .items
+            .into_iter()
+            .filter(|pv| {
+                pv.spec
+                    .as_ref()
+                    .and_then(|s| s.claim_ref.as_ref())
+                    .and_then(|c| c.namespace.as_deref())
+                    == Some(namespace)
+            })
+            .filter_map(|pv| pv.metadata.name)
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("volumes of {namespace} left after down --purge: {left:?}");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The Secret the production profile expects to find (`secrets.existingSecret`), made the way
+/// its users make it: out of band, with a fresh signing key and the database URL.
+async fn create_secret(client: &Client, namespace: &str, database_url: &str) -> anyhow::Result<()> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    if namespaces.get_opt(namespace).await?.is_none() {
+        let object: Namespace = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": namespace},
+        }))?;
+        namespaces
+            .create(&PostParams::default(), &object)
+            .await
+            .with_context(|| format!("creating namespace {namespace}"))?;
+    }
+    let key = client::unique().repeat(3);
+    let secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some("todo-chatbot-secrets".into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        },
+        data: Some(
+            [
+                ("better-auth-secret", key.as_str()),
+                ("database-url", database_url),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), ByteString(v.as_bytes().to_vec())))
+            .collect(),
+        ),
+        ..Default::default()
+    };
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let _ = secrets
+        .delete("todo-chatbot-secrets", &Default::default())
+        .await;
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .context("creating the Secret todo-chatbot-secrets")?;
+    Ok(())
+}
+
+async fn registry_answers(registry: &str) -> anyhow::Result<()> {
+    let url = format!("http://{registry}/v2/");
+    let response = reqwest::Client::new()
+        .get(&url)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    ensure!(
+        response.status().is_success(),
+        "GET {url}: {}",
+        response.status()
+    );
+    Ok(())
+}
