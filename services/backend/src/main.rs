@@ -5,7 +5,7 @@ use std::{process::ExitCode, time::Duration};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use todo_backend::{Application, db::Database, startup, telemetry};
-use todo_config::BackendConfig;
+use todo_config::{BackendConfig, MigrateConfig};
 
 /// The Todo Chatbot API server. Configuration comes from the environment (and `CONFIG_FILE`).
 #[derive(Debug, Parser)]
@@ -75,7 +75,8 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let config = load_config()?;
+    let config = MigrateConfig::load().context("invalid configuration")?;
+    telemetry::init(&config.log);
     startup::install_crypto_provider();
     let db = Database::connect_lazy(&config.database, 1)
         .with_context(|| format!("opening the database ({})", config.database.describe()))?;

@@ -162,6 +162,41 @@ struct BackendFile {
     log: LogFile,
 }
 
+/// `DATABASE_URL` (or `_FILE`), else the file's, else the embedded SQLite default.
+fn database_url(
+    env: &dyn EnvSource,
+    from_file: Option<Secret>,
+) -> Result<DatabaseUrl, ConfigError> {
+    match env::secret(env, "DATABASE_URL")?.or(from_file) {
+        Some(url) => DatabaseUrl::parse(url.expose()),
+        None => Ok(DatabaseUrl::embedded_default()),
+    }
+}
+
+/// What `backend migrate` needs: the database and the logging, and nothing else, so a
+/// migration Job is given the database URL alone (no signing key, no API keys).
+#[derive(Debug, Clone)]
+pub struct MigrateConfig {
+    pub database: DatabaseUrl,
+    pub log: LogSettings,
+}
+
+impl MigrateConfig {
+    /// Loads from `CONFIG_FILE` (if set) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_env(&ProcessEnv)
+    }
+
+    /// Loads from `CONFIG_FILE` (if set in `env`) and `env` on top.
+    pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let file: BackendFile = read_file_layer(env)?;
+        Ok(Self {
+            database: database_url(env, file.database_url)?,
+            log: LogSettings::load(env, file.log)?,
+        })
+    }
+}
+
 impl BackendConfig {
     /// Loads from `CONFIG_FILE` (if set) and the process environment.
     pub fn load() -> Result<Self, ConfigError> {
@@ -176,10 +211,7 @@ impl BackendConfig {
                 .map(|v| Duration::from_secs(v.or(from_file).unwrap_or(default)))
         };
 
-        let database = match env::secret(env, "DATABASE_URL")?.or(file.database_url) {
-            Some(url) => DatabaseUrl::parse(url.expose())?,
-            None => DatabaseUrl::embedded_default(),
-        };
+        let database = database_url(env, file.database_url)?;
         let dev_mode = env::flag(env, "DEV_MODE")?
             .or(file.dev_mode)
             .unwrap_or(false);
@@ -315,6 +347,28 @@ mod tests {
         assert_eq!(config.database, DatabaseUrl::embedded_default());
         assert!(config.migrate_on_start);
         assert_eq!(config.chat.resolved_engine(), ChatEngineChoice::Builtin);
+    }
+
+    #[test]
+    fn migrations_need_the_database_url_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url_file = dir.path().join("database-url");
+        std::fs::write(&url_file, "postgres://todo@db.example:5432/todo\n").unwrap();
+        let path = url_file.display().to_string();
+        let config =
+            MigrateConfig::from_env(&MapEnv::new([("DATABASE_URL_FILE", path.as_str())])).unwrap();
+        assert!(
+            config.database.describe().contains("db.example"),
+            "{:?}",
+            config.database
+        );
+        // The full service refuses the same environment: it has no signing key.
+        assert!(
+            BackendConfig::from_env(&MapEnv::new([("DATABASE_URL_FILE", path.as_str())])).is_err()
+        );
+        let err =
+            MigrateConfig::from_env(&MapEnv::new([("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
     }
 
     #[test]

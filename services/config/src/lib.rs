@@ -13,7 +13,7 @@ pub mod frontend;
 pub mod logging;
 pub mod secret;
 
-pub use backend::{AuthMode, BackendConfig, ChatEngineChoice};
+pub use backend::{AuthMode, BackendConfig, ChatEngineChoice, MigrateConfig};
 pub use database::DatabaseUrl;
 pub use env::{EnvSource, MapEnv, ProcessEnv};
 pub use frontend::FrontendConfig;
