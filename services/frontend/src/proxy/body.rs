@@ -18,6 +18,28 @@ use crate::error::FrontendError;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The most of a refused body that is read and thrown away, and for how long (see [`drain`]).
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and discards a refused body (at most [`DRAIN_LIMIT`] bytes within [`DRAIN_TIME`]), so
+/// the client finishes sending and then reads the 413. Answering without reading would close
+/// the connection under a client still writing: it sees a reset ("broken pipe"), not the 413.
+pub async fn drain(body: Body) {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen = seen.saturating_add(chunk.len());
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// True when `Content-Length` announces more than `limit` bytes.
 pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
     headers

@@ -64,6 +64,7 @@ pub async fn forward(
 ) -> Result<Response, FrontendError> {
     let limit = state.config.body_limit_bytes;
     if body::declared_over(request.headers(), limit) {
+        body::drain(request.into_body()).await;
         return Err(FrontendError::PayloadTooLarge { limit });
     }
     let peer = request
