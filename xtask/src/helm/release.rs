@@ -300,6 +300,7 @@ fn last_lines(text: &str, count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn release() -> Release {
