@@ -3,7 +3,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use anyhow::{Context, bail};
@@ -13,16 +13,35 @@ use kube::{
     Api, Client,
     api::{ListParams, LogParams},
 };
+// Tokio's clock, so the tests run the waits on a paused clock.
+use tokio::time::Instant;
 
 use super::{diagnose, events};
 
-/// How long a problem that waiting does not cure (an image that cannot be pulled, a missing
-/// Secret, a crash loop) may last before the rollout is declared failed.
-const PERSISTENT_GRACE: Duration = Duration::from_secs(20);
-/// A problem is reported once it has lasted this long: a claim that waits a second for its
-/// volume, or a pull that retries once, is no news.
-const REPORT_AFTER: Duration = Duration::from_secs(3);
-const POLL: Duration = Duration::from_secs(1);
+/// The wait's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// How long a problem that waiting does not cure (an image that cannot be pulled, a
+    /// missing Secret, a crash loop) may last before the rollout is declared failed.
+    pub persistent_grace: Duration,
+    /// A problem is reported once it has lasted this long: a claim that waits a second for its
+    /// volume, or a pull that retries once, is no news.
+    pub report_after: Duration,
+    pub poll: Duration,
+}
+
+impl Timing {
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            persistent_grace: Duration::from_secs(20),
+            report_after: Duration::from_secs(3),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
 
 /// Where one Deployment's rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +115,14 @@ pub async fn wait(
     client: &Client,
     namespace: &str,
     release: &str,
-    timeout: Duration,
+    timing: Timing,
 ) -> anyhow::Result<()> {
+    let Timing {
+        timeout,
+        persistent_grace,
+        report_after,
+        poll,
+    } = timing;
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let selector = ListParams::default().labels(&release_selector(release));
@@ -136,14 +161,14 @@ pub async fn wait(
         for pod in &listed_pods.items {
             for problem in diagnose::pod_problems(pod) {
                 let since = *first_seen.entry(problem.key()).or_insert_with(Instant::now);
-                if since.elapsed() >= REPORT_AFTER && reported.insert(problem.key()) {
+                if since.elapsed() >= report_after && reported.insert(problem.key()) {
                     say(&display, &format!("  ! {}", problem.explain()));
                     if matches!(problem.kind, diagnose::ProblemKind::CrashLoop { .. }) {
                         let tail = last_log_lines(&pods, &problem.pod, 15).await;
                         say(&display, &tail);
                     }
                 }
-                if problem.is_persistent() && since.elapsed() >= PERSISTENT_GRACE {
+                if problem.is_persistent() && since.elapsed() >= persistent_grace {
                     bail!(
                         "the rollout of {release} cannot finish: {}",
                         problem.explain()
@@ -165,7 +190,7 @@ pub async fn wait(
                 waiting.join("\n  ")
             );
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
@@ -259,6 +284,169 @@ pub async fn explain_failed_hooks(client: &Client, namespace: &str, release: &st
         }
     }
     text
+}
+
+#[cfg(test)]
+mod mocked_api {
+    //! [`wait`] against a mocked API server: it answers the lists the wait makes from a script
+    //! of states, on a paused clock, so the waits take no real time.
+    #![allow(clippy::unwrap_used)]
+    use std::sync::{Arc, Mutex};
+
+    use hyper::{Request, Response};
+    use kube::client::Body;
+    use serde_json::{Value, json};
+    use tower_test::mock;
+
+    use super::*;
+
+    fn list(kind: &str, items: Vec<Value>) -> Value {
+        json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {}, "items": items})
+    }
+
+    fn deployment(ready: i32) -> Value {
+        json!({
+            "metadata": {"name": "todo-chatbot-backend", "generation": 2},
+            "spec": {"replicas": 1, "selector": {}, "template": {}},
+            "status": {"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1,
+                       "readyReplicas": ready, "availableReplicas": ready},
+        })
+    }
+
+    fn pod(waiting_reason: Option<&str>) -> Value {
+        let state = match waiting_reason {
+            Some(reason) => json!({"waiting": {"reason": reason, "message": "pull access denied"}}),
+            None => json!({"running": {}}),
+        };
+        json!({
+            "metadata": {"name": "todo-chatbot-backend-abc"},
+            "status": {"containerStatuses": [{
+                "name": "backend", "image": "localhost:5000/todo-chatbot-backend:1",
+                "imageID": "", "ready": false, "restartCount": 0, "state": state,
+            }]},
+        })
+    }
+
+    /// Serves every request from `answer(path, call number)`; returns the paths asked for.
+    fn serve(
+        answer: impl Fn(&str, usize) -> Value + Send + 'static,
+    ) -> (Client, Arc<Mutex<Vec<String>>>) {
+        let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        tokio::spawn(async move {
+            let mut handle = std::pin::pin!(handle);
+            while let Some((request, send)) = handle.next_request().await {
+                let path = request.uri().path().to_owned();
+                let calls = {
+                    let mut log = log.lock().unwrap();
+                    log.push(request.uri().to_string());
+                    log.iter().filter(|p| p.starts_with(&path)).count()
+                };
+                let body = serde_json::to_vec(&answer(&path, calls)).unwrap();
+                send.send_response(Response::new(Body::from(body)));
+            }
+        });
+        (Client::new(service, "default"), asked)
+    }
+
+    fn timing(timeout: u64) -> Timing {
+        Timing::with_timeout(Duration::from_secs(timeout))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_ends_when_the_deployment_is_ready_and_asks_by_the_release_label() {
+        let (client, asked) = serve(|path, calls| {
+            if path.ends_with("/deployments") {
+                list(
+                    "Deployment",
+                    vec![deployment(if calls < 3 { 0 } else { 1 })],
+                )
+            } else {
+                list("Pod", vec![pod(None)])
+            }
+        });
+        wait(&client, "apps", "todo", timing(60)).await.unwrap();
+        let asked = asked.lock().unwrap();
+        assert!(
+            asked[0].starts_with("/apis/apps/v1/namespaces/apps/deployments?")
+                && asked[0].contains("labelSelector=app.kubernetes.io%2Finstance%3Dtodo"),
+            "{asked:?}"
+        );
+        assert_eq!(
+            asked.iter().filter(|p| p.contains("/deployments")).count(),
+            3
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_image_that_cannot_be_pulled_fails_the_wait_after_the_grace_not_the_timeout() {
+        let (client, _) = serve(|path, _| {
+            if path.ends_with("/deployments") {
+                list("Deployment", vec![deployment(0)])
+            } else {
+                list("Pod", vec![pod(Some("ImagePullBackOff"))])
+            }
+        });
+        let started = Instant::now();
+        let err = wait(&client, "apps", "todo", timing(300))
+            .await
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("cannot pull the image localhost:5000/todo-chatbot-backend:1"),
+            "{text}"
+        );
+        assert!(text.contains("pull access denied"), "{text}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(20) && waited < Duration::from_secs(30),
+            "failed after {waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rollout_that_never_finishes_times_out_with_the_warning_events() {
+        let (client, asked) = serve(|path, _| {
+            if path.ends_with("/deployments") {
+                list("Deployment", vec![deployment(0)])
+            } else if path.ends_with("/events") {
+                list(
+                    "Event",
+                    vec![json!({
+                        "metadata": {"name": "e1"},
+                        "involvedObject": {"kind": "Pod", "name": "todo-chatbot-backend-abc"},
+                        "reason": "FailedMount", "message": "volume not found", "type": "Warning",
+                        "lastTimestamp": "2026-12-01T00:00:00Z",
+                    })],
+                )
+            } else {
+                list("Pod", vec![pod(None)])
+            }
+        });
+        let err = wait(&client, "apps", "todo", timing(10)).await.unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("not rolled out within 10s"), "{text}");
+        assert!(text.contains("todo-chatbot-backend: 0/1 ready"), "{text}");
+        assert!(
+            text.contains("Pod/todo-chatbot-backend-abc: FailedMount volume not found"),
+            "{text}"
+        );
+        assert!(
+            asked
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|p| p.contains("fieldSelector=type%3DWarning"))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_release_without_deployments_is_an_error_that_says_where_it_looked() {
+        let (client, _) = serve(|_, _| list("Deployment", Vec::new()));
+        let err = wait(&client, "apps", "todo", timing(60)).await.unwrap_err();
+        assert!(format!("{err:#}").contains("release todo has no Deployments in namespace apps"));
+    }
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub fn deploy(
         &client,
         &release.namespace,
         &release.name,
-        timeout,
+        rollout::Timing::with_timeout(timeout),
     ))?;
     if let Err(err) = waited {
         let Some(previous) = previous.filter(|p| p.status == "deployed") else {
