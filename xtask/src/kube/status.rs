@@ -51,7 +51,11 @@ pub async fn print(
         let waiting = containers
             .iter()
             .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
-        let phase = waiting.unwrap_or_else(|| status.phase.clone().unwrap_or_default());
+        let phase = if pod.metadata.deletion_timestamp.is_some() {
+            "Terminating".to_owned()
+        } else {
+            waiting.unwrap_or_else(|| status.phase.clone().unwrap_or_default())
+        };
         // The spec's references (the status shows only a digest for images pinned by digest).
         let images: Vec<String> = pod
             .spec

@@ -94,6 +94,7 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
 fn sqlite_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     let namespace = "todo-kube-sqlite";
     println!("==> kube: SQLite profile in namespace {namespace}");
+    purge_release(sh, namespace)?;
     lifecycle(sh, bench, namespace, &[])
 }
 
@@ -102,6 +103,7 @@ fn sqlite_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
 fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     let namespace = "todo-kube-postgres";
     println!("==> kube: production profile with external PostgreSQL in namespace {namespace}");
+    purge_release(sh, namespace)?;
     let host = std::env::var("KUBE_TEST_HOST_ADDRESS").unwrap_or_else(|_| "10.245.0.1".into());
     let pods = std::env::var("KUBE_TEST_POD_NETWORK").unwrap_or_else(|_| "10.244.0.0/16".into());
     let database = Throwaway::start(
@@ -130,8 +132,22 @@ fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     lifecycle(sh, bench, namespace, &args)
 }
 
-/// The whole lifecycle of one release in `namespace`, `extra` passed to every `up`.
+/// The whole lifecycle of one release in `namespace`, `extra` passed to every `up`; starts from
+/// a clean namespace and, when a step fails, removes what it made before reporting the failure.
 fn lifecycle(sh: &Shell, bench: &Bench, namespace: &str, extra: &[&str]) -> anyhow::Result<()> {
+    let result = lifecycle_steps(sh, bench, namespace, extra);
+    if result.is_err() {
+        let _ = purge_release(sh, namespace);
+    }
+    result
+}
+
+fn lifecycle_steps(
+    sh: &Shell,
+    bench: &Bench,
+    namespace: &str,
+    extra: &[&str],
+) -> anyhow::Result<()> {
     let stack_file = bench.work.join(format!("{namespace}.toml"));
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
     let registry = &bench.registry;
@@ -228,6 +244,18 @@ fn lifecycle(sh: &Shell, bench: &Bench, namespace: &str, extra: &[&str]) -> anyh
     );
     let _ = std::fs::remove_file(&stack_file);
     Ok(())
+}
+
+/// `down --purge` of the suite's release: before each mode (an interrupted run may have left
+/// it) and after a failed step.
+fn purge_release(sh: &Shell, namespace: &str) -> anyhow::Result<()> {
+    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    cmd!(
+        sh,
+        "{xtask} down --purge --target kube --namespace {namespace} --release {RELEASE}"
+    )
+    .run()
+    .with_context(|| format!("removing what earlier runs left in {namespace}"))
 }
 
 /// `metadata.generation` of each Deployment in `namespace`.
