@@ -219,7 +219,11 @@ impl Images {
         progress: &indicatif::ProgressBar,
     ) -> anyhow::Result<&'static str> {
         let context = fastpath::context(service, labels)?;
-        let digest = tags::hex_digest(&context);
+        // The identity of an image is what it runs, not which commit built it: the digest leaves
+        // out the labels that change with every commit, so a commit that leaves the binary's
+        // bytes as they were (docs, tests, the chart) reuses the image and rolls no pod. The
+        // reused image keeps the revision of the commit that first built those bytes.
+        let digest = tags::hex_digest(&fastpath::context(service, &lasting_labels(labels))?);
         let existing = if self.force {
             None
         } else {
@@ -432,6 +436,15 @@ fn oci_labels(
     ])
 }
 
+/// The labels that do not change from one commit to the next (not `revision`, `created`).
+fn lasting_labels(labels: &[(String, String)]) -> Vec<(String, String)> {
+    labels
+        .iter()
+        .filter(|(key, _)| !key.ends_with(".revision") && !key.ends_with(".created"))
+        .cloned()
+        .collect()
+}
+
 /// The hermetic Dockerfile's build arguments, from the same labels.
 fn hermetic_build_args(labels: &[(String, String)]) -> HashMap<String, String> {
     labels
@@ -485,4 +498,30 @@ fn load_into_minikube(sh: &Shell, profile: &str, built: &[Built]) -> anyhow::Res
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reuse_digest_ignores_the_labels_that_change_with_every_commit() {
+        let revision = |commit: &str, time: &str| tags::Revision {
+            commit: commit.to_owned(),
+            commit_time: time.to_owned(),
+            tag: "t".to_owned(),
+        };
+        let [backend, _] = &SERVICES;
+        let one =
+            oci_labels(backend, &revision("aaaa", "2026-12-01T00:00:00Z")).unwrap_or_default();
+        let two =
+            oci_labels(backend, &revision("bbbb", "2026-12-02T00:00:00Z")).unwrap_or_default();
+        assert_ne!(one, two);
+        assert_eq!(lasting_labels(&one), lasting_labels(&two));
+        assert!(
+            lasting_labels(&one)
+                .iter()
+                .any(|(k, _)| k.ends_with(".title"))
+        );
+    }
 }

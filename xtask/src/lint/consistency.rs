@@ -112,21 +112,19 @@ pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `helm test` Jobs' backend commands (`healthcheck --url http://<frontend>:3000/…`).
+/// The `helm test` pods' backend commands (`healthcheck --url http://<frontend>:3000/…`).
 fn helm_test_commands(objects: &[Object]) -> Vec<services::HelmTest> {
     let tests = objects
         .iter()
         .filter(|o| o.object["metadata"]["annotations"]["helm.sh/hook"] == "test");
     tests
-        .flat_map(|job| {
-            let containers = job.object["spec"]["template"]["spec"]["containers"]
-                .as_array()
-                .cloned();
+        .flat_map(|test| {
+            let containers = test.object["spec"]["containers"].as_array().cloned();
             containers
                 .into_iter()
                 .flatten()
                 .map(|spec| services::HelmTest {
-                    name: job.name().to_owned(),
+                    name: test.name().to_owned(),
                     args: spec["args"]
                         .as_array()
                         .into_iter()

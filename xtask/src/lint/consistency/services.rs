@@ -144,7 +144,7 @@ pub fn exercise(
 /// (`http://<name>:3000`) replaced by the local frontend's.
 fn run_helm_tests(backend: &Path, tests: &[HelmTest], frontend_port: u16) -> anyhow::Result<()> {
     if tests.is_empty() {
-        bail!("the Minikube profile renders no `helm test` Jobs");
+        bail!("the Minikube profile renders no `helm test` pods");
     }
     for test in tests {
         let args: Vec<String> = test
@@ -162,7 +162,7 @@ fn run_helm_tests(backend: &Path, tests: &[HelmTest], frontend_port: u16) -> any
                 }
             })
             .collect();
-        // The test Jobs set no env at all.
+        // The test pods set no env at all.
         let status = Command::new(backend)
             .env_clear()
             .args(&args)
