@@ -33,7 +33,7 @@ const TOOLS: &[Tool] = &[
     },
     Tool {
         program: "kubectl",
-        purpose: "talk to the cluster",
+        purpose: "manual commands (the xtask reads the cluster through kube-rs)",
         install: "apt-get install -y kubectl",
     },
     Tool {
@@ -65,6 +65,25 @@ const TOOLS: &[Tool] = &[
         program: "chromedriver",
         purpose: "browser test",
         install: "apt-get install -y chromium-driver",
+    },
+];
+
+/// AI operations helpers the seed names (docs/ai-ops.md): listed, never required.
+const OPTIONAL: &[Tool] = &[
+    Tool {
+        program: "kubectl-ai",
+        purpose: "asking about the cluster in plain language",
+        install: "see docs/ai-ops.md",
+    },
+    Tool {
+        program: "kagent",
+        purpose: "an in-cluster AI agent",
+        install: "see docs/ai-ops.md",
+    },
+    Tool {
+        program: "docker-ai",
+        purpose: "Docker's Gordon (`docker ai`, a Docker Desktop plugin)",
+        install: "see docs/ai-ops.md",
     },
 ];
 
@@ -109,6 +128,26 @@ impl Doctor {
                 "missing  {:<13} Helm engine, kubernetes-validate, checkov, hadolint: cargo xtask doctor --install",
                 "python tools"
             );
+        }
+        for tool in OPTIONAL {
+            let found = which::which(tool.program).ok().or_else(|| {
+                let plugin = std::env::var_os("HOME")?;
+                let path = std::path::Path::new(&plugin)
+                    .join(".docker/cli-plugins")
+                    .join(tool.program);
+                path.exists().then_some(path)
+            });
+            match found {
+                Some(path) => println!(
+                    "ok       {:<13} {} (optional)",
+                    tool.program,
+                    path.display()
+                ),
+                None => println!(
+                    "optional {:<13} for {}: {}",
+                    tool.program, tool.purpose, tool.install
+                ),
+            }
         }
         println!("{missing} missing");
         Ok(())

@@ -73,10 +73,17 @@ impl Throwaway {
             true,
         )
         .context("initdb")?;
-        if !access.trusted_networks.is_empty() {
+        // This machine through the listen addresses too (createdb names the first one).
+        let own: Vec<String> = access
+            .listen
+            .iter()
+            .filter(|a| *a != "127.0.0.1")
+            .map(|a| format!("{a}/32"))
+            .collect();
+        if !access.trusted_networks.is_empty() || !own.is_empty() {
             let hba = data.join("pg_hba.conf");
             let mut text = std::fs::read_to_string(&hba).context("reading pg_hba.conf")?;
-            for network in &access.trusted_networks {
+            for network in access.trusted_networks.iter().chain(&own) {
                 text.push_str(&format!("host all all {network} trust\n"));
             }
             std::fs::write(&hba, text).context("writing pg_hba.conf")?;

@@ -221,7 +221,7 @@ fn lifecycle_steps(
     println!("    up with no change: {seconds:.1}s, nothing rolled");
 
     // A change to both services' configuration rolls every pod (new checksums).
-    let seconds = up(&["--set", "config.logLevel=info,sqlx=warn"])?;
+    let seconds = up(&["--set", "config.logLevel=debug"])?;
     let upgraded = block_on(generations(&bench.client, namespace))??;
     ensure!(
         upgraded
