@@ -10,7 +10,7 @@ pub mod mcp;
 pub mod observability;
 pub mod openapi;
 pub mod routes;
-pub mod shutdown;
+pub use todo_service_kit::shutdown;
 pub mod smoke;
 pub mod startup;
 pub mod state;

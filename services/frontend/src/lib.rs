@@ -8,7 +8,7 @@ pub mod healthcheck;
 pub mod observability;
 pub mod proxy;
 pub mod routes;
-pub mod shutdown;
+pub use todo_service_kit::shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

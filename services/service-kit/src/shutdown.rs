@@ -2,9 +2,9 @@
 //! (`/readyz` answers 503 `draining`) and keeps serving everything for `SHUTDOWN_DELAY_SECONDS`,
 //! so Kubernetes takes the pod out of its Services while requests still find it; only then does
 //! the graceful shutdown begin. The image has no shell for a `preStop` sleep, and clusters
-//! before 1.30 have no native sleep action, so the server waits itself.
+//! before 1.29 have no native sleep action, so the server waits itself.
 //!
-//! The frontend has the same module (`services/frontend/src/shutdown.rs`): keep them alike.
+//! Both services use it: the backend and the frontend drain the same way.
 
 use std::{
     future::Future,
