@@ -171,24 +171,22 @@ pub struct Down {
 
 impl Up {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let placement = if self.placement.target.is_some() {
-            self.placement.resolve()?
-        } else {
-            // `up` without --target detects afresh rather than repeating the last stack.
-            let (target, why) = prereqs::Machine::probe(self.placement.kubeconfig.as_ref()).pick();
+        let machine = prereqs::Machine::probe(self.placement.kubeconfig.as_ref());
+        // Without --target, `up` detects afresh rather than repeating the last stack.
+        let target = self.placement.target.unwrap_or_else(|| {
+            let (target, why) = machine.pick();
             println!("==> target {}: {why}", target.name());
-            Placement {
-                target: Some(target),
-                ..self.placement.clone()
-            }
-            .resolve()?
-        };
-        let target = placement.target;
-        let machine = prereqs::Machine::probe(placement.cluster.kubeconfig.as_ref());
+            target
+        });
         let missing = machine.missing(target, self.registry.is_some());
         if !missing.is_empty() {
             bail!(prereqs::refusal(target, &missing, &machine.workable()));
         }
+        let placement = Placement {
+            target: Some(target),
+            ..self.placement.clone()
+        }
+        .resolve()?;
         println!("==> cargo xtask up --target {}", target.name());
         let timeout = std::time::Duration::from_secs(self.timeout);
         let ui_url = match target {
