@@ -115,3 +115,33 @@ async fn metrics_carry_the_names_and_labels_of_the_interface_sheet() {
         "a raw path must never become a label:\n{text}"
     );
 }
+
+#[tokio::test]
+async fn operations_endpoints_are_not_served_to_requests_that_came_through_a_proxy() {
+    let upstream = Upstream::spawn().await;
+    let frontend = TestFrontend::spawn(&upstream.url).await;
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let direct = client().get(frontend.url(path)).send().await.unwrap();
+        assert_eq!(
+            direct.status(),
+            200,
+            "{path} called directly (probes, Prometheus)"
+        );
+        let proxied = client()
+            .get(frontend.url(path))
+            .header("x-forwarded-for", "203.0.113.7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(proxied.status(), 404, "{path} through an ingress");
+        let body: Value = proxied.json().await.unwrap();
+        assert_eq!(body["code"], "not_found", "{path}: {body}");
+    }
+    let page = client()
+        .get(frontend.url("/"))
+        .header("x-forwarded-for", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the UI is served through the ingress");
+}
