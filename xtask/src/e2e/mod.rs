@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod functional;
+pub mod load;
 
 use std::{future::Future, path::PathBuf, pin::Pin, time::Instant};
 

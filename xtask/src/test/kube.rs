@@ -2,8 +2,9 @@
 //! through the same commands users type. For each database mode (SQLite; external PostgreSQL
 //! with two replicas and the migration hook): `up --target kube`, the end-to-end scenarios
 //! through the frontend's NodePort, `status` and `logs`, `helm test`, an `up` with no change
-//! (nothing may roll), an upgrade that rolls every pod with the data kept, and `down --purge`
-//! leaving no release, namespace or volume.
+//! (nothing may roll), an upgrade that rolls every pod under steady traffic with the data kept
+//! (with two replicas not one request may fail; with SQLite's one replica the outage is
+//! reported), and `down --purge` leaving no release, namespace or volume.
 //!
 //! The cluster is `KUBECONFIG`'s; the registry it pulls from is `KUBE_TEST_REGISTRY`
 //! (default `localhost:5000`); in PostgreSQL mode the pods reach a throwaway server on this
@@ -28,7 +29,7 @@ use kube::{Api, Client, api::ListParams, api::PostParams};
 use xshell::{Shell, cmd};
 
 use crate::{
-    e2e::{self, client},
+    e2e::{self, client, load},
     helm::{
         self,
         release::{Cluster, Engine, Release},
@@ -95,7 +96,7 @@ fn sqlite_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     let namespace = "todo-kube-sqlite";
     println!("==> kube: SQLite profile in namespace {namespace}");
     purge_release(sh, namespace)?;
-    lifecycle(sh, bench, namespace, &[])
+    lifecycle(sh, bench, namespace, &[], Upgrade::WithOutage)
 }
 
 /// The production profile against a PostgreSQL server on this machine: the migration hook
@@ -129,13 +130,29 @@ fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
         "--set",
         "frontend.service.nodePort=30081",
     ];
-    lifecycle(sh, bench, namespace, &args)
+    lifecycle(sh, bench, namespace, &args, Upgrade::ZeroDowntime)
+}
+
+/// What users may see while a release is upgraded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upgrade {
+    /// Two or more replicas, rolling: not one request may fail.
+    ZeroDowntime,
+    /// One backend replica replaced with Recreate (SQLite): the backend is away for a few
+    /// seconds; the suite reports how long and what the requests got.
+    WithOutage,
 }
 
 /// The whole lifecycle of one release in `namespace`, `extra` passed to every `up`; starts from
 /// a clean namespace and, when a step fails, removes what it made before reporting the failure.
-fn lifecycle(sh: &Shell, bench: &Bench, namespace: &str, extra: &[&str]) -> anyhow::Result<()> {
-    let result = lifecycle_steps(sh, bench, namespace, extra);
+fn lifecycle(
+    sh: &Shell,
+    bench: &Bench,
+    namespace: &str,
+    extra: &[&str],
+    upgrade: Upgrade,
+) -> anyhow::Result<()> {
+    let result = lifecycle_steps(sh, bench, namespace, extra, upgrade);
     if result.is_err() {
         let _ = purge_release(sh, namespace);
     }
@@ -147,6 +164,7 @@ fn lifecycle_steps(
     bench: &Bench,
     namespace: &str,
     extra: &[&str],
+    upgrade: Upgrade,
 ) -> anyhow::Result<()> {
     let stack_file = bench.work.join(format!("{namespace}.toml"));
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
@@ -220,8 +238,29 @@ fn lifecycle_steps(
     );
     println!("    up with no change: {seconds:.1}s, nothing rolled");
 
-    // A change to both services' configuration rolls every pod (new checksums).
-    let seconds = up(&["--set", "config.logLevel=debug"])?;
+    // A change to both services' configuration rolls every pod (new checksums), under steady
+    // traffic through the frontend.
+    let traffic = block_on(load::Traffic::start(&stack_client, 3))??;
+    let upgraded_in = up(&["--set", "config.logLevel=debug"]);
+    let tally = block_on(traffic.stop())?;
+    let seconds = upgraded_in?;
+    println!(
+        "    traffic during the upgrade: {} requests, {} failed {:?}{}",
+        tally.requests,
+        tally.failed(),
+        tally.failures,
+        tally
+            .failing_for
+            .map(|d| format!(", failures over {:.1}s", d.as_secs_f64()))
+            .unwrap_or_default()
+    );
+    if upgrade == Upgrade::ZeroDowntime {
+        ensure!(
+            tally.failed() == 0,
+            "requests failed during a rolling upgrade with two replicas: {:?}",
+            tally.failures
+        );
+    }
     let upgraded = block_on(generations(&bench.client, namespace))??;
     ensure!(
         upgraded
