@@ -39,22 +39,22 @@ pub fn up(
     .run()
     .context("building and pushing the images")?;
     // Pinned by digest: the nodes run exactly what was pushed, whatever the tag points at later.
+    // The chart's values are named after the binaries: `backend.image.digest`, `frontend.…`.
     let mut pinned = vec![format!("image.tag={tag}")];
     for service in &images::SERVICES {
         let digest = block_on(pushed_digest(registry, service.image, &tag))??;
         pinned.push(format!("{}.image.digest={digest}", service.binary));
     }
-    let mut release = release_for(
+    let release = release_for(
         placement,
         options.values,
         [format!("image.registry={registry}")]
             .into_iter()
             .chain(options.set.iter().cloned())
             .collect(),
-        &tag,
+        pinned,
         timeout,
     );
-    release.set_string = pinned;
     cluster::deploy(sh, &release, None, timeout)
 }
 
@@ -76,12 +76,12 @@ async fn pushed_digest(registry: &str, image: &str, tag: &str) -> anyhow::Result
 }
 
 /// The release `up` installs: the given values files (default: the one-node profile), the
-/// given `--set`s, and the image tag as a string.
+/// given `--set`s, and the image values that must stay strings (tag, digests).
 pub fn release_for(
     placement: &Resolved,
     values: &[PathBuf],
     set: Vec<String>,
-    tag: &str,
+    set_string: Vec<String>,
     timeout: Duration,
 ) -> Release {
     let values_files = if values.is_empty() {
@@ -96,7 +96,7 @@ pub fn release_for(
         chart: helm::chart_dir(),
         values_files,
         set,
-        set_string: vec![format!("image.tag={tag}")],
+        set_string,
         timeout,
     }
 }
@@ -110,7 +110,7 @@ pub fn down(
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let engine = helm::release::Engine::detect()?;
-    let release = release_for(placement, &[], Vec::new(), "unused", timeout);
+    let release = release_for(placement, &[], Vec::new(), Vec::new(), timeout);
     let (client, _) = block_on(cluster_api::connect(&placement.cluster))??;
     match release.status(sh, &engine)? {
         Some(status) => {

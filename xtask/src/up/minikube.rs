@@ -66,7 +66,8 @@ pub fn up(
     let node_ip = cmd!(sh, "{minikube} -p {profile} ip")
         .read()
         .context("reading `minikube ip`")?;
-    let release = release_for(placement, values, set.to_vec(), &tag, timeout);
+    let image_tag = vec![format!("image.tag={tag}")];
+    let release = release_for(placement, values, set.to_vec(), image_tag, timeout);
     cluster::deploy(sh, &release, Some(node_ip.trim()), timeout)
 }
 

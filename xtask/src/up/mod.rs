@@ -238,13 +238,13 @@ impl Down {
     }
 }
 
-/// The Helm release a cluster placement names (for reading it: no values, no tag).
+/// The Helm release a cluster placement names (for reading it: no values).
 pub fn release_of(placement: &Resolved) -> crate::helm::release::Release {
     kube::release_for(
         placement,
         &[],
         Vec::new(),
-        "unused",
+        Vec::new(),
         std::time::Duration::from_secs(60),
     )
 }
