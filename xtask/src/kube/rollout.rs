@@ -158,7 +158,12 @@ pub async fn wait(
             .list(&selector)
             .await
             .with_context(|| format!("listing the pods of {release}"))?;
-        for pod in &listed_pods.items {
+        // A pod on its way out (an old revision's, or a failed one being replaced) is no news.
+        let staying = listed_pods
+            .items
+            .iter()
+            .filter(|pod| pod.metadata.deletion_timestamp.is_none());
+        for pod in staying {
             for problem in diagnose::pod_problems(pod) {
                 let since = *first_seen.entry(problem.key()).or_insert_with(Instant::now);
                 if since.elapsed() >= report_after && reported.insert(problem.key()) {
@@ -403,6 +408,23 @@ mod mocked_api {
             waited >= Duration::from_secs(20) && waited < Duration::from_secs(30),
             "failed after {waited:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_terminating_pods_problem_is_ignored() {
+        let (client, _) = serve(|path, calls| {
+            if path.ends_with("/deployments") {
+                list(
+                    "Deployment",
+                    vec![deployment(if calls < 40 { 0 } else { 1 })],
+                )
+            } else {
+                let mut going = pod(Some("ImagePullBackOff"));
+                going["metadata"]["deletionTimestamp"] = json!("2026-12-01T00:00:00Z");
+                list("Pod", vec![going])
+            }
+        });
+        wait(&client, "apps", "todo", timing(300)).await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]

@@ -82,8 +82,18 @@ pub fn deploy(
             previous.revision
         );
         release.rollback(sh, &engine, previous.revision)?;
+        let back = block_on(rollout::wait(
+            &client,
+            &release.namespace,
+            &release.name,
+            rollout::Timing::with_timeout(timeout),
+        ))?;
+        let serving = match back {
+            Ok(()) => "rolled out again".to_owned(),
+            Err(again) => format!("but not ready either ({again:#})"),
+        };
         return Err(err.context(format!(
-            "revision {} did not roll out; release {} is back at revision {}",
+            "revision {} did not roll out; release {} is back at revision {}, {serving}",
             installed.revision, release.name, previous.revision
         )));
     }
