@@ -42,6 +42,9 @@ use crate::{
 };
 
 const RELEASE: &str = "todo-chatbot";
+/// The UI's node port left to the cluster (a free one): the profile's fixed 30080 may belong to
+/// a stack someone runs on the same cluster. `up` records the port it got.
+const FREE_NODE_PORT: [&str; 2] = ["--set", "frontend.service.nodePort=null"];
 const TIMEOUT_SECONDS: u64 = 300;
 
 /// What every step needs.
@@ -96,7 +99,13 @@ fn sqlite_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     let namespace = "todo-kube-sqlite";
     println!("==> kube: SQLite profile in namespace {namespace}");
     purge_release(sh, namespace)?;
-    lifecycle(sh, bench, namespace, &[], Upgrade::WithOutage)
+    lifecycle(
+        sh,
+        bench,
+        namespace,
+        &[FREE_NODE_PORT[0], FREE_NODE_PORT[1]],
+        Upgrade::WithOutage,
+    )
 }
 
 /// The production profile against a PostgreSQL server on this machine: the migration hook
@@ -127,8 +136,8 @@ fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
         "ingress.enabled=false",
         "--set",
         "frontend.service.type=NodePort",
-        "--set",
-        "frontend.service.nodePort=30081",
+        FREE_NODE_PORT[0],
+        FREE_NODE_PORT[1],
     ];
     lifecycle(sh, bench, namespace, &args, Upgrade::ZeroDowntime)
 }
