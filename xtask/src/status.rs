@@ -1,12 +1,12 @@
 //! `cargo xtask status`: the state of the stack `up` started, on whatever target it runs.
 
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::{
     helm::release::Engine,
     kube,
     runtime::block_on,
-    up::{Placement, Target, docker},
+    up::{Placement, Target, docker, minikube},
 };
 
 /// Show the stack: release, Deployments, pods (readiness, restarts, images), autoscalers, URLs.
@@ -21,7 +21,7 @@ impl Status {
         let placement = self.placement.resolve()?;
         match placement.target {
             Target::Minikube | Target::Kube => {
-                let release = crate::up::release_of(&placement);
+                let release = crate::up::release_of(&placement, std::time::Duration::from_secs(60));
                 let engine = Engine::detect()?;
                 match release.status(sh, &engine)? {
                     Some(status) => println!(
@@ -35,11 +35,7 @@ impl Status {
                 }
                 let (client, server) = block_on(kube::connect(&placement.cluster))??;
                 let node_host = if placement.target == Target::Minikube {
-                    let profile = &placement.profile;
-                    cmd!(sh, "minikube -p {profile} ip")
-                        .read()?
-                        .trim()
-                        .to_owned()
+                    minikube::node_ip(sh, &placement.profile)?
                 } else {
                     block_on(kube::node_host(&client, &server))?
                 };

@@ -39,12 +39,8 @@ pub fn up(
     .run()
     .context("building and pushing the images")?;
     // Pinned by digest: the nodes run exactly what was pushed, whatever the tag points at later.
-    // The chart's values are named after the binaries: `backend.image.digest`, `frontend.…`.
     let mut pinned = vec![format!("image.tag={tag}")];
-    for service in &images::SERVICES {
-        let digest = block_on(pushed_digest(registry, service.image, &tag))??;
-        pinned.push(format!("{}.image.digest={digest}", service.binary));
-    }
+    pinned.extend(block_on(pushed_digests(registry, &tag))??);
     let release = release_for(
         placement,
         options.values,
@@ -58,21 +54,30 @@ pub fn up(
     cluster::deploy(sh, &release, None, timeout)
 }
 
-/// The registry digest of `registry/image:tag`, as the engine recorded it when pushing.
-async fn pushed_digest(registry: &str, image: &str, tag: &str) -> anyhow::Result<String> {
+/// `<binary>.image.digest=sha256:…` for each service (the chart's values are named after the
+/// binaries): the registry digest of `registry/image:tag` as the engine recorded it when pushing.
+async fn pushed_digests(registry: &str, tag: &str) -> anyhow::Result<Vec<String>> {
     let docker = images::connect(None).await?;
-    let reference = format!("{registry}/{image}:{tag}");
-    let inspected = docker
-        .inspect_image(&reference)
-        .await
-        .with_context(|| format!("inspecting {reference}"))?;
-    let prefix = format!("{registry}/{image}@");
-    inspected
-        .repo_digests
-        .unwrap_or_default()
-        .iter()
-        .find_map(|d| d.strip_prefix(&prefix).map(str::to_owned))
-        .with_context(|| format!("{reference} has no digest from {registry}: was it pushed?"))
+    let mut pinned = Vec::new();
+    for service in &images::SERVICES {
+        let image = service.image;
+        let reference = format!("{registry}/{image}:{tag}");
+        let inspected = docker
+            .inspect_image(&reference)
+            .await
+            .with_context(|| format!("inspecting {reference}"))?;
+        let prefix = format!("{registry}/{image}@");
+        let digest = inspected
+            .repo_digests
+            .unwrap_or_default()
+            .iter()
+            .find_map(|d| d.strip_prefix(&prefix).map(str::to_owned))
+            .with_context(|| {
+                format!("{reference} has no digest from {registry}: was it pushed?")
+            })?;
+        pinned.push(format!("{}.image.digest={digest}", service.binary));
+    }
+    Ok(pinned)
 }
 
 /// The release `up` installs: the given values files (default: the one-node profile), the
@@ -110,7 +115,7 @@ pub fn down(
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let engine = helm::release::Engine::detect()?;
-    let release = release_for(placement, &[], Vec::new(), Vec::new(), timeout);
+    let release = super::release_of(placement, timeout);
     let (client, _) = block_on(cluster_api::connect(&placement.cluster))??;
     match release.status(sh, &engine)? {
         Some(status) => {

@@ -63,12 +63,20 @@ pub fn up(
     }
     images.run().context("building the images")?;
 
-    let node_ip = cmd!(sh, "{minikube} -p {profile} ip")
-        .read()
-        .context("reading `minikube ip`")?;
+    let node_ip = node_ip(sh, profile)?;
     let image_tag = vec![format!("image.tag={tag}")];
     let release = release_for(placement, values, set.to_vec(), image_tag, timeout);
-    cluster::deploy(sh, &release, Some(node_ip.trim()), timeout)
+    cluster::deploy(sh, &release, Some(&node_ip), timeout)
+}
+
+/// Where the profile's NodePorts answer (`minikube ip`).
+pub fn node_ip(sh: &Shell, profile: &str) -> anyhow::Result<String> {
+    let minikube =
+        project::require_tool("minikube", "see https://minikube.sigs.k8s.io/docs/start/")?;
+    let ip = cmd!(sh, "{minikube} -p {profile} ip")
+        .read()
+        .context("reading `minikube ip`")?;
+    Ok(ip.trim().to_owned())
 }
 
 /// True when the values ask for the ingress (then Minikube's ingress addon is enabled).

@@ -11,7 +11,7 @@ mod cluster;
 pub mod docker;
 mod kube;
 mod local;
-mod minikube;
+pub mod minikube;
 mod prereqs;
 mod secret;
 pub mod state;
@@ -238,13 +238,11 @@ impl Down {
     }
 }
 
-/// The Helm release a cluster placement names (for reading it: no values).
-pub fn release_of(placement: &Resolved) -> crate::helm::release::Release {
-    kube::release_for(
-        placement,
-        &[],
-        Vec::new(),
-        Vec::new(),
-        std::time::Duration::from_secs(60),
-    )
+/// The Helm release a cluster placement names, for reading or removing it (no values), with
+/// `timeout` as Helm's bound.
+pub fn release_of(
+    placement: &Resolved,
+    timeout: std::time::Duration,
+) -> crate::helm::release::Release {
+    kube::release_for(placement, &[], Vec::new(), Vec::new(), timeout)
 }
