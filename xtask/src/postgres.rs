@@ -8,12 +8,22 @@ use anyhow::{Context, bail};
 
 use crate::project;
 
-/// A running PostgreSQL cluster in a scratch folder; stopped on drop.
+/// A running PostgreSQL cluster in a scratch folder; stopped on drop (unless
+/// [`Throwaway::keep`] hands it over to a stack that outlives this process).
 pub struct Throwaway {
-    bin: PathBuf,
-    data: PathBuf,
-    port: u16,
-    host: String,
+    server: Server,
+}
+
+/// A PostgreSQL server this machine runs from a data folder: enough to stop and start it again
+/// from another process (`up --postgres` records it; `test-e2e --db-outage` stops it for a while).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Server {
+    pub bin: PathBuf,
+    pub data: PathBuf,
+    pub port: u16,
+    pub host: String,
+    /// The server options `pg_ctl start -o` was given (port, socket folder, addresses).
+    pub options: String,
 }
 
 /// Who may connect: the addresses the server listens on (the first is the one its URLs name)
@@ -56,7 +66,6 @@ impl Throwaway {
                 false,
             )?;
         }
-        let port = crate::procs::free_port()?;
         let initdb = bin.join("initdb").display().to_string();
         let data_arg = data.display().to_string();
         run(
@@ -73,35 +82,77 @@ impl Throwaway {
             true,
         )
         .context("initdb")?;
-        // This machine through the listen addresses too (createdb names the first one).
+        let server = Server::configure(bin, data, access)?;
+        server.start()?;
+        Ok(Self { server })
+    }
+
+    /// Starts the server whose files an earlier [`Throwaway::keep`] left in `work`, with
+    /// `access` (addresses and networks may have changed since); `None` when there are none.
+    pub fn reopen(work: &Path, access: &Access) -> anyhow::Result<Option<Server>> {
+        let data = work.join("postgres").join("data");
+        if !data.join("PG_VERSION").exists() {
+            return Ok(None);
+        }
+        let bin = project::postgres_bin_dir().context(
+            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
+        )?;
+        let server = Server::configure(bin, data, access)?;
+        server.start()?;
+        Ok(Some(server))
+    }
+
+    /// Hands the running server over to a caller that stops it later ([`Server::stop`]).
+    pub fn keep(self) -> Server {
+        let server = self.server.clone();
+        std::mem::forget(self);
+        server
+    }
+
+    /// Creates a database.
+    pub fn create_database(&self, name: &str) -> anyhow::Result<()> {
+        self.server.create_database(name)
+    }
+
+    /// A URL for `database` with the given scheme (`postgres`, `postgresql+psycopg`).
+    pub fn url(&self, database: &str, scheme: &str) -> String {
+        self.server.url(database, scheme)
+    }
+}
+
+impl Server {
+    /// Trust for `access`'s networks in pg_hba.conf (added once), a free port, and the
+    /// server options for `access`'s addresses.
+    fn configure(bin: PathBuf, data: PathBuf, access: &Access) -> anyhow::Result<Self> {
+        let root = data
+            .parent()
+            .context("the data folder has a parent")?
+            .to_owned();
+        // This machine through the listen addresses too.
         let own: Vec<String> = access
             .listen
             .iter()
             .filter(|a| *a != "127.0.0.1")
             .map(|a| format!("{a}/32"))
             .collect();
-        if !access.trusted_networks.is_empty() || !own.is_empty() {
-            let hba = data.join("pg_hba.conf");
-            let mut text = std::fs::read_to_string(&hba).context("reading pg_hba.conf")?;
-            for network in access.trusted_networks.iter().chain(&own) {
-                text.push_str(&format!("host all all {network} trust\n"));
+        let hba = data.join("pg_hba.conf");
+        let mut text = std::fs::read_to_string(&hba).context("reading pg_hba.conf")?;
+        let before = text.len();
+        for network in access.trusted_networks.iter().chain(&own) {
+            let line = format!("host all all {network} trust\n");
+            if !text.contains(&line) {
+                text.push_str(&line);
             }
+        }
+        if text.len() != before {
             std::fs::write(&hba, text).context("writing pg_hba.conf")?;
         }
-        let pg_ctl = bin.join("pg_ctl").display().to_string();
+        let port = crate::procs::free_port()?;
         let options = format!(
             "-p {port} -k {} -c listen_addresses={} -c fsync=off -c max_connections=200",
             root.display(),
             access.listen.join(",")
         );
-        let log = root.join("server.log").display().to_string();
-        run(
-            &[
-                &pg_ctl, "-D", &data_arg, "-o", &options, "-l", &log, "-w", "-t", "30", "start",
-            ],
-            true,
-        )
-        .with_context(|| format!("starting PostgreSQL (its log: {log})"))?;
         let host = access
             .listen
             .first()
@@ -112,7 +163,51 @@ impl Throwaway {
             data,
             port,
             host,
+            options,
         })
+    }
+
+    /// `pg_ctl start`, waiting up to 30 s for the server to accept connections.
+    pub fn start(&self) -> anyhow::Result<()> {
+        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
+        let data = self.data.display().to_string();
+        let log = self.log().display().to_string();
+        run(
+            &[
+                &pg_ctl,
+                "-D",
+                &data,
+                "-o",
+                &self.options,
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ],
+            true,
+        )
+        .with_context(|| format!("starting PostgreSQL (its log: {log})"))
+    }
+
+    /// `pg_ctl stop -m fast`: open sessions are ended, the server is down when this returns.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
+        let data = self.data.display().to_string();
+        run(&[&pg_ctl, "-D", &data, "-m", "fast", "-w", "stop"], true)
+            .context("stopping PostgreSQL")
+    }
+
+    /// Whether the server runs (`pg_ctl status`).
+    pub fn is_running(&self) -> bool {
+        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
+        let data = self.data.display().to_string();
+        run(&[&pg_ctl, "-D", &data, "status"], true).is_ok()
+    }
+
+    fn log(&self) -> PathBuf {
+        self.data.with_file_name("server.log")
     }
 
     /// Creates a database.
@@ -121,8 +216,15 @@ impl Throwaway {
         run(
             &[
                 &createdb,
+                // The socket folder: the server's TCP addresses may not be this machine's
+                // source address towards itself (a bridge's gateway, say).
                 "-h",
-                &self.host,
+                &self
+                    .data
+                    .parent()
+                    .unwrap_or(&self.data)
+                    .display()
+                    .to_string(),
                 "-p",
                 &self.port.to_string(),
                 "-U",
@@ -142,9 +244,7 @@ impl Throwaway {
 
 impl Drop for Throwaway {
     fn drop(&mut self) {
-        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
-        let data = self.data.display().to_string();
-        let _ = run(&[&pg_ctl, "-D", &data, "-m", "fast", "-w", "stop"], true);
+        let _ = self.server.stop();
     }
 }
 

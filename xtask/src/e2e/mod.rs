@@ -8,27 +8,84 @@
 pub mod client;
 pub mod functional;
 pub mod load;
+pub mod mcp;
+pub mod modes;
+pub mod operate;
+pub mod traffic;
 
-use std::{future::Future, path::PathBuf, pin::Pin, time::Instant};
+use std::{future::Future, path::PathBuf, pin::Pin, time::Duration, time::Instant};
 
 use anyhow::{Context, bail};
 use serde::Serialize;
+use serde_json::Value;
 use xshell::Shell;
 
-use crate::{project, runtime::block_on, up::state::Stack as Recorded};
+use crate::{project, runtime::block_on, up::Target, up::state::Stack as Recorded};
+use operate::Operator;
 
-/// Run the end-to-end scenarios against a running stack.
+/// Run the end-to-end scenarios against a running stack: the functional ones by default, or
+/// the modes named by their flags.
 #[derive(clap::Args)]
 pub struct TestE2e {
-    /// The stack's UI URL (default: where `cargo xtask up` recorded it).
+    /// The target `up` started (default: whatever it recorded); a check that the recorded stack
+    /// is the one meant.
+    #[arg(long, value_enum)]
+    target: Option<Target>,
+    /// The stack's UI URL (default: where `cargo xtask up` recorded it). With a URL only, the
+    /// functional scenarios and --load run; the modes that act on the stack need a recorded one.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// Only the named scenarios (repeatable): health, accounts, tasks, chat, bad-input.
+    /// Only the named functional scenarios (repeatable): health, accounts, tasks, chat, mcp,
+    /// bad-input.
     #[arg(long)]
     only: Vec<String>,
+    /// The functional scenarios too, when a mode is named.
+    #[arg(long)]
+    functional: bool,
+    /// Simulated users (goose), each signing up and using the UI with think times.
+    #[arg(long, value_name = "USERS")]
+    load: Option<usize>,
+    /// How long --load runs (seconds, or with s/m/h).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Replace each service with a new version under steady traffic.
+    #[arg(long)]
+    rolling: bool,
+    /// Kill a backend without warning under steady traffic.
+    #[arg(long)]
+    chaos: bool,
+    /// Stop the stack's PostgreSQL server for 10 s under steady traffic
+    /// (`up --target docker --postgres`).
+    #[arg(long)]
+    db_outage: bool,
+    /// Moderate traffic for this long; each instance's memory at the start and the end.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    soak: Option<Duration>,
     /// Where the JSON report goes.
     #[arg(long, default_value = "target/e2e/report.json")]
     report: PathBuf,
+}
+
+/// `90`, `90s`, `10m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: write 90, 90s, 10m or 1h"))?;
+    let seconds = match unit {
+        "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        _ => return Err(format!("`{text}`: the unit must be s, m or h")),
+    };
+    if seconds == 0 {
+        return Err("the duration must be at least one second".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 type Scenario =
@@ -41,8 +98,92 @@ pub fn functional() -> Vec<(&'static str, Scenario)> {
         ("accounts", |s| Box::pin(functional::accounts(s))),
         ("tasks", |s| Box::pin(functional::tasks(s))),
         ("chat", |s| Box::pin(functional::chat(s))),
+        ("mcp", |s| Box::pin(mcp::mcp(s))),
         ("bad-input", |s| Box::pin(functional::bad_input(s))),
     ]
+}
+
+/// A mode of `test-e2e`, run after the functional scenarios.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Load { users: usize, duration: Duration },
+    Rolling,
+    Chaos,
+    DbOutage,
+    Soak(Duration),
+}
+
+impl Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Load { .. } => "load",
+            Self::Rolling => "rolling",
+            Self::Chaos => "chaos",
+            Self::DbOutage => "db-outage",
+            Self::Soak(_) => "soak",
+        }
+    }
+
+    fn run(&self, stack: &client::Stack, operator: &Operator) -> anyhow::Result<Value> {
+        match self {
+            Self::Load { users, duration } => {
+                load_with_replicas(stack, operator, *users, *duration)
+            }
+            Self::Rolling => modes::rolling(stack, operator),
+            Self::Chaos => modes::chaos(stack, operator),
+            Self::DbOutage => modes::db_outage(stack, operator),
+            Self::Soak(duration) => modes::soak(stack, operator, *duration),
+        }
+    }
+}
+
+/// `--load`, with the autoscalers' replicas sampled every 5 s where there are autoscalers.
+fn load_with_replicas(
+    stack: &client::Stack,
+    operator: &Operator,
+    users: usize,
+    duration: Duration,
+) -> anyhow::Result<Value> {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (figures, replicas) = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut samples = Vec::new();
+            let started = Instant::now();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(Some(replicas)) = operator.autoscaled() {
+                    samples.push(serde_json::json!({"second": started.elapsed().as_secs(), "replicas": replicas}));
+                }
+                for _ in 0..50 {
+                    if done.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            samples
+        });
+        let figures = block_on(load::run(&stack.base, users, duration));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (figures, sampler.join().unwrap_or_default())
+    });
+    let figures = figures??;
+    figures.print();
+    if !replicas.is_empty() {
+        let line: Vec<String> = replicas
+            .iter()
+            .map(|s| format!("{}s {}", s["second"], s["replicas"]))
+            .collect();
+        println!("      autoscalers: {}", line.join("; "));
+    }
+    let value = serde_json::json!({"figures": figures, "autoscaler_replicas": replicas});
+    if figures.errors > 0 {
+        bail!(
+            "{} of {} requests failed under load",
+            figures.errors,
+            figures.requests
+        );
+    }
+    Ok(value)
 }
 
 /// One scenario's result, as the report records it.
@@ -53,34 +194,89 @@ pub struct Outcome {
     pub seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
 }
 
 #[derive(Serialize)]
 struct Report<'a> {
     base_url: &'a str,
+    target: String,
     passed: usize,
     failed: usize,
     scenarios: &'a [Outcome],
 }
 
 impl TestE2e {
+    fn modes(&self) -> Vec<Mode> {
+        let mut modes = Vec::new();
+        if let Some(users) = self.load {
+            modes.push(Mode::Load {
+                users,
+                duration: self.duration,
+            });
+        }
+        if self.rolling {
+            modes.push(Mode::Rolling);
+        }
+        if self.chaos {
+            modes.push(Mode::Chaos);
+        }
+        if self.db_outage {
+            modes.push(Mode::DbOutage);
+        }
+        if let Some(duration) = self.soak {
+            modes.push(Mode::Soak(duration));
+        }
+        modes
+    }
+
     pub fn run(self, _sh: &Shell) -> anyhow::Result<()> {
-        let base_url = match self.base_url {
-            Some(url) => url,
-            None => Recorded::load()?
-                .and_then(|stack| stack.ui_url)
-                .context("no stack recorded: run `cargo xtask up` first, or pass --base-url URL")?,
+        let recorded = Recorded::load()?;
+        if let (Some(target), Some(stack)) = (self.target, &recorded)
+            && stack.target != target.name()
+        {
+            bail!(
+                "the stack `up` recorded runs on the {} target, not {}: run `cargo xtask up \
+                 --target {}` first (or drop --target)",
+                stack.target,
+                target.name(),
+                target.name()
+            );
+        }
+        if self.target.is_some() && recorded.is_none() {
+            bail!("no stack recorded: run `cargo xtask up` first");
+        }
+        let base_url = match (&self.base_url, &recorded) {
+            (Some(url), _) => url.clone(),
+            (None, Some(stack)) => stack
+                .ui_url
+                .clone()
+                .context("the recorded stack has no UI URL; pass --base-url URL")?,
+            (None, None) => {
+                bail!("no stack recorded: run `cargo xtask up` first, or pass --base-url URL")
+            }
         };
-        let scenarios: Vec<_> = functional()
-            .into_iter()
-            .filter(|(name, _)| self.only.is_empty() || self.only.iter().any(|o| o == name))
-            .collect();
-        if scenarios.is_empty() {
+        let modes = self.modes();
+        let scenarios: Vec<_> = if modes.is_empty() || self.functional {
+            functional()
+                .into_iter()
+                .filter(|(name, _)| self.only.is_empty() || self.only.iter().any(|o| o == name))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if scenarios.is_empty() && modes.is_empty() {
             bail!("no scenario matches --only {:?}", self.only);
         }
-        let outcomes = run_scenarios(&base_url, &scenarios)?;
+        let operator = match (&recorded, &self.base_url) {
+            (Some(stack), None) => Operator::for_stack(stack)?,
+            _ => Operator::Url(format!("the URL {base_url}")),
+        };
+        let mut outcomes = run_scenarios(&base_url, &scenarios)?;
+        outcomes.extend(run_modes(&base_url, &operator, &modes)?);
         let report = project::root().join(&self.report);
-        write_report(&report, &base_url, &outcomes)?;
+        write_report(&report, &base_url, &operator.name(), &outcomes)?;
         println!("report: {}", report.display());
         summarize(&outcomes)
     }
@@ -92,24 +288,52 @@ pub fn run_scenarios(
     scenarios: &[(&'static str, Scenario)],
 ) -> anyhow::Result<Vec<Outcome>> {
     let stack = client::Stack::new(base_url)?;
-    println!("==> end-to-end scenarios against {base_url}");
+    if !scenarios.is_empty() {
+        println!("==> end-to-end scenarios against {base_url}");
+    }
     let mut outcomes = Vec::new();
     for (name, scenario) in scenarios {
         let started = Instant::now();
         let result = block_on(scenario(&stack))?;
-        let seconds = started.elapsed().as_secs_f64();
-        match &result {
-            Ok(()) => println!("    {name:<12} passed  {seconds:>6.2}s"),
-            Err(err) => println!("    {name:<12} FAILED  {seconds:>6.2}s: {err:#}"),
-        }
-        outcomes.push(Outcome {
-            scenario: (*name).to_owned(),
-            passed: result.is_ok(),
-            seconds,
-            error: result.err().map(|e| format!("{e:#}")),
-        });
+        outcomes.push(record(name, started, result.map(|()| None)));
     }
     Ok(outcomes)
+}
+
+/// Runs `modes` in order against the stack at `base_url`, acted on through `operator`.
+pub fn run_modes(
+    base_url: &str,
+    operator: &Operator,
+    modes: &[Mode],
+) -> anyhow::Result<Vec<Outcome>> {
+    let stack = client::Stack::new(base_url)?;
+    let mut outcomes = Vec::new();
+    for mode in modes {
+        println!("==> {} on {} ({base_url})", mode.name(), operator.name());
+        let started = Instant::now();
+        let result = mode.run(&stack, operator);
+        outcomes.push(record(mode.name(), started, result.map(Some)));
+    }
+    Ok(outcomes)
+}
+
+fn record(name: &str, started: Instant, result: anyhow::Result<Option<Value>>) -> Outcome {
+    let seconds = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(_) => println!("    {name:<12} passed  {seconds:>6.2}s"),
+        Err(err) => println!("    {name:<12} FAILED  {seconds:>6.2}s: {err:#}"),
+    }
+    let (details, error) = match result {
+        Ok(details) => (details, None),
+        Err(err) => (None, Some(format!("{err:#}"))),
+    };
+    Outcome {
+        scenario: name.to_owned(),
+        passed: error.is_none(),
+        seconds,
+        error,
+        details,
+    }
 }
 
 /// Prints the closing line; an error when anything failed.
@@ -123,14 +347,16 @@ pub fn summarize(outcomes: &[Outcome]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_report(
+pub fn write_report(
     path: &std::path::Path,
     base_url: &str,
+    target: &str,
     outcomes: &[Outcome],
 ) -> anyhow::Result<()> {
     let passed = outcomes.iter().filter(|o| o.passed).count();
     let report = Report {
         base_url,
+        target: target.to_owned(),
         passed,
         failed: outcomes.len() - passed,
         scenarios: outcomes,
@@ -140,4 +366,29 @@ fn write_report(
     }
     let text = serde_json::to_string_pretty(&report).context("encoding the report")?;
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn durations_read_with_or_without_a_unit() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(
+            parse_duration("0")
+                .unwrap_err()
+                .contains("at least one second")
+        );
+        assert!(
+            parse_duration("ten")
+                .unwrap_err()
+                .contains("not a duration")
+        );
+        assert!(parse_duration("5d").unwrap_err().contains("unit"));
+    }
 }

@@ -302,7 +302,7 @@ async fn exited_early(docker: &Docker, name: &str) -> anyhow::Result<()> {
 }
 
 /// The host port the engine picked for the container's `port`.
-async fn published_port(docker: &Docker, name: &str, port: u16) -> anyhow::Result<u16> {
+pub async fn published_port(docker: &Docker, name: &str, port: u16) -> anyhow::Result<u16> {
     let inspected = docker
         .inspect_container(name, None)
         .await

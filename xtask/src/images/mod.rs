@@ -7,10 +7,11 @@
 mod build;
 pub mod check;
 mod context;
+pub mod derive;
 pub mod fastpath;
 mod http;
 mod prune;
-mod push;
+pub mod push;
 pub mod scan;
 mod tags;
 

@@ -29,7 +29,7 @@ use kube::{Api, Client, api::ListParams, api::PostParams};
 use xshell::{Shell, cmd};
 
 use crate::{
-    e2e::{self, client, load},
+    e2e::{self, client, traffic},
     helm::{
         self,
         release::{Cluster, Engine, Release},
@@ -249,7 +249,7 @@ fn lifecycle_steps(
 
     // A change to both services' configuration rolls every pod (new checksums), under steady
     // traffic through the frontend.
-    let traffic = block_on(load::Traffic::start(&stack_client, 3))??;
+    let traffic = block_on(traffic::Traffic::start(&stack_client, 3))??;
     let upgraded_in = up(&["--set", "config.logLevel=debug"]);
     let tally = block_on(traffic.stop())?;
     let seconds = upgraded_in?;

@@ -1,6 +1,7 @@
 //! `up --target docker`: the same images on a Docker Engine, locked down as in the images
 //! check, restarted by the engine when they fail (restart policy `unless-stopped`), with the
-//! backend's SQLite database in a named volume that outlives the containers.
+//! backend's SQLite database in a named volume that outlives the containers, or (`--postgres`)
+//! in a PostgreSQL server this machine runs for the stack.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -20,12 +21,23 @@ use xshell::{Shell, cmd};
 
 use crate::images::{self, SERVICES};
 
-const NETWORK: &str = "todo-chatbot";
+pub const NETWORK: &str = "todo-chatbot";
 const VOLUME: &str = "todo-chatbot-data";
-const BACKEND: &str = "todo-chatbot-backend";
-const FRONTEND: &str = "todo-chatbot-frontend";
+pub const BACKEND: &str = "todo-chatbot-backend";
+pub const FRONTEND: &str = "todo-chatbot-frontend";
+/// The name the frontend reaches the backend by: a network alias, which several containers may
+/// share while one replaces another (`test-e2e --rolling`).
+pub const BACKEND_ALIAS: &str = "backend";
 /// The label on everything `up --target docker` creates.
-const UP_LABEL: &str = "dev.todo-chatbot.up";
+pub const UP_LABEL: &str = "dev.todo-chatbot.up";
+
+/// How `up --target docker` runs the stack.
+pub struct Options {
+    pub ui_port: u16,
+    pub api_port: u16,
+    /// Data in a PostgreSQL server on this machine instead of SQLite in the volume.
+    pub postgres: bool,
+}
 
 /// True when a Docker Engine answers within a second or two.
 pub fn engine_answers() -> bool {
@@ -39,7 +51,18 @@ pub fn engine_answers() -> bool {
     })
 }
 
-pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow::Result<()> {
+/// Builds the images and (re)creates the containers; returns the PostgreSQL server it started
+/// (`--postgres`), which `down` stops.
+pub fn up(
+    sh: &Shell,
+    options: Options,
+    timeout: Duration,
+) -> anyhow::Result<Option<crate::postgres::Server>> {
+    let Options {
+        ui_port,
+        api_port,
+        postgres,
+    } = options;
     // The tag is fixed before the build, so an edit made while it runs cannot make the
     // containers ask for a tag that was never built.
     let tag = images::current_tag(sh)?;
@@ -49,31 +72,60 @@ pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow:
         .run()
         .context("building the images")?;
     let secret = super::secret::auth_secret()?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
+    crate::runtime::block_on(async {
         let docker = images::connect(None).await?;
         ensure_network_and_volume(&docker).await?;
         // Replace the containers of a previous `up` (an upgrade); the volume keeps the data.
         for name in [FRONTEND, BACKEND] {
             remove_container(&docker, name).await?;
         }
+        // The server of a previous `up --postgres` keeps the data, as the volume does.
+        let previous = super::state::Stack::load()?.and_then(|stack| stack.database);
+        let database = match (postgres, previous) {
+            (true, Some(server)) => {
+                if !server.is_running() {
+                    server.start()?;
+                }
+                Some(server)
+            }
+            (true, None) => Some(start_postgres(&docker).await?),
+            (false, Some(server)) => {
+                if server.is_running() {
+                    server.stop()?;
+                }
+                println!(
+                    "==> stopped the PostgreSQL server of the previous `up --postgres`: the stack \
+                     keeps its data in SQLite now"
+                );
+                None
+            }
+            (false, None) => None,
+        };
         let [backend, frontend] = &SERVICES;
+        let mut env = vec![format!("BETTER_AUTH_SECRET={secret}")];
+        if let Some(server) = &database {
+            env.push(format!("DATABASE_URL={}", server.url("todo", "postgres")));
+        }
         let mut config = images::check::locked_down_config(
             &format!("{}:{tag}", backend.image),
             backend.port,
             NETWORK,
-            vec![format!("BETTER_AUTH_SECRET={secret}")],
+            env,
         );
         let host = config.host_config.get_or_insert_default();
         host.binds = Some(vec![format!("{VOLUME}:/data")]);
         publish(host, backend.port, api_port);
+        alias(&mut config, BACKEND_ALIAS);
         run(&docker, BACKEND, config).await?;
 
         let mut config = images::check::locked_down_config(
             &format!("{}:{tag}", frontend.image),
             frontend.port,
             NETWORK,
-            vec![format!("BACKEND_URL=http://{BACKEND}:{}", backend.port)],
+            vec![format!(
+                "BACKEND_URL=http://{BACKEND_ALIAS}:{}",
+                backend.port
+            )],
         );
         publish(
             config.host_config.get_or_insert_default(),
@@ -90,36 +142,123 @@ pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow:
         }
         println!();
         println!("ready: UI  http://127.0.0.1:{ui_port}/");
-        println!(
-            "       API http://127.0.0.1:{api_port}/api/openapi.json (data in the volume {VOLUME})"
-        );
+        println!("       API http://127.0.0.1:{api_port}/api/openapi.json");
+        match &database {
+            Some(server) => println!(
+                "       data in PostgreSQL on {}:{} (its files: {})",
+                server.host,
+                server.port,
+                server.data.display()
+            ),
+            None => println!("       data in the volume {VOLUME}"),
+        }
         println!("       stop with `cargo xtask down --target docker`");
-        anyhow::Ok(())
-    })
+        anyhow::Ok(database)
+    })?
 }
 
-pub fn down(purge: bool) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
+/// A PostgreSQL server for the stack on this machine, listening on the network's gateway
+/// address (where the containers reach the host) and trusting the network's subnet only.
+async fn start_postgres(docker: &Docker) -> anyhow::Result<crate::postgres::Server> {
+    let network = docker
+        .inspect_network(NETWORK, None::<InspectNetworkOptions>)
+        .await
+        .with_context(|| format!("inspecting the network {NETWORK}"))?;
+    let config = network
+        .ipam
+        .and_then(|ipam| ipam.config)
+        .and_then(|configs| configs.into_iter().find(|c| c.gateway.is_some()))
+        .with_context(|| format!("the network {NETWORK} has no gateway address"))?;
+    let (Some(gateway), Some(subnet)) = (config.gateway, config.subnet) else {
+        bail!("the network {NETWORK} has no gateway address or subnet");
+    };
+    let work = crate::project::root().join("target").join("up");
+    let server = tokio::task::spawn_blocking(move || {
+        let access = crate::postgres::Access {
+            listen: vec![gateway],
+            trusted_networks: vec![subnet],
+        };
+        // The files of an earlier `up --postgres` that `down` kept.
+        if let Some(server) = crate::postgres::Throwaway::reopen(&work, &access)? {
+            return anyhow::Ok(server);
+        }
+        let database = crate::postgres::Throwaway::start(&work, &access)?;
+        database.create_database("todo")?;
+        anyhow::Ok(database.keep())
+    })
+    .await
+    .context("starting PostgreSQL")??;
+    println!(
+        "==> PostgreSQL for the stack on {}:{}",
+        server.host, server.port
+    );
+    Ok(server)
+}
+
+/// Gives the container a name on the stack's network that others may share.
+fn alias(config: &mut bollard::models::ContainerCreateBody, name: &str) {
+    if let Some(endpoints) = config
+        .networking_config
+        .as_mut()
+        .and_then(|n| n.endpoints_config.as_mut())
+    {
+        for endpoint in endpoints.values_mut() {
+            endpoint.aliases = Some(vec![name.to_owned()]);
+        }
+    }
+}
+
+pub fn down(purge: bool, database: Option<&crate::postgres::Server>) -> anyhow::Result<()> {
+    crate::runtime::block_on(async {
         let docker = images::connect(None).await?;
         for name in [FRONTEND, BACKEND] {
             remove_container(&docker, name).await?;
         }
-        if docker.inspect_network(NETWORK, None::<InspectNetworkOptions>).await.is_ok() {
-            docker.remove_network(NETWORK).await.with_context(|| format!("removing the network {NETWORK}"))?;
+        if let Some(server) = database
+            && server.is_running()
+        {
+            server.stop()?;
+            println!(
+                "stopped the stack's PostgreSQL server (its files stay in {} for the next \
+                 `up --postgres`; --purge deletes them)",
+                server.data.display()
+            );
+        }
+        if docker
+            .inspect_network(NETWORK, None::<InspectNetworkOptions>)
+            .await
+            .is_ok()
+        {
+            docker
+                .remove_network(NETWORK)
+                .await
+                .with_context(|| format!("removing the network {NETWORK}"))?;
         }
         if purge {
             let options = RemoveVolumeOptionsBuilder::default().force(true).build();
             match docker.remove_volume(VOLUME, Some(options)).await {
-                Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
-                Err(err) => return Err(err).with_context(|| format!("removing the volume {VOLUME}")),
+                Ok(())
+                | Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {}
+                Err(err) => {
+                    return Err(err).with_context(|| format!("removing the volume {VOLUME}"));
+                }
             }
-            println!("removed the containers, the network and the data volume");
+            if let Some(server) = database
+                && let Some(folder) = server.data.parent()
+            {
+                std::fs::remove_dir_all(folder)
+                    .with_context(|| format!("removing {}", folder.display()))?;
+            }
+            println!("removed the containers, the network and the data (volume, database)");
         } else {
-            println!("removed the containers and the network; the data volume {VOLUME} is kept (--purge deletes it)");
+            println!(
+                "removed the containers and the network; the data volume {VOLUME} is kept (--purge deletes it)"
+            );
         }
         anyhow::Ok(())
-    })
+    })?
 }
 
 async fn ensure_network_and_volume(docker: &Docker) -> anyhow::Result<()> {
@@ -189,7 +328,7 @@ async fn run(
 }
 
 /// Stops (SIGTERM, then the engine's grace) and removes a container if it exists.
-async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()> {
+pub async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()> {
     if docker.inspect_container(name, None).await.is_err() {
         return Ok(());
     }
@@ -206,7 +345,7 @@ async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()> {
         .with_context(|| format!("removing the container {name}"))
 }
 
-async fn wait_ready(port: u16, timeout: Duration) -> anyhow::Result<()> {
+pub async fn wait_ready(port: u16, timeout: Duration) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/readyz");
     let deadline = tokio::time::Instant::now() + timeout;

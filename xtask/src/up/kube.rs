@@ -7,7 +7,7 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use super::{Resolved, cluster};
+use super::{Resolved, cluster, state::ReleaseInputs};
 use crate::{
     helm::{self, release::Release},
     images, kube as cluster_api,
@@ -25,7 +25,7 @@ pub fn up(
     placement: &Resolved,
     options: Options<'_>,
     timeout: Duration,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<(Option<String>, ReleaseInputs)> {
     // Fail on an unreachable cluster before spending minutes on a build.
     block_on(cluster_api::connect(&placement.cluster))??;
     let registry = options.registry.trim_end_matches('/');
@@ -51,7 +51,8 @@ pub fn up(
         pinned,
         timeout,
     );
-    cluster::deploy(sh, &release, None, timeout)
+    let ui_url = cluster::deploy(sh, &release, None, timeout)?;
+    Ok((ui_url, ReleaseInputs::of(&release, Some(registry))))
 }
 
 /// `<binary>.image.digest=sha256:…` for each service (the chart's values are named after the
@@ -60,24 +61,31 @@ async fn pushed_digests(registry: &str, tag: &str) -> anyhow::Result<Vec<String>
     let docker = images::connect(None).await?;
     let mut pinned = Vec::new();
     for service in &images::SERVICES {
-        let image = service.image;
-        let reference = format!("{registry}/{image}:{tag}");
-        let inspected = docker
-            .inspect_image(&reference)
-            .await
-            .with_context(|| format!("inspecting {reference}"))?;
-        let prefix = format!("{registry}/{image}@");
-        let digest = inspected
-            .repo_digests
-            .unwrap_or_default()
-            .iter()
-            .find_map(|d| d.strip_prefix(&prefix).map(str::to_owned))
-            .with_context(|| {
-                format!("{reference} has no digest from {registry}: was it pushed?")
-            })?;
+        let digest = pushed_digest(&docker, registry, service.image, tag).await?;
         pinned.push(format!("{}.image.digest={digest}", service.binary));
     }
     Ok(pinned)
+}
+
+/// The registry digest of `registry/image:tag` as the engine recorded it when pushing.
+pub async fn pushed_digest(
+    docker: &bollard::Docker,
+    registry: &str,
+    image: &str,
+    tag: &str,
+) -> anyhow::Result<String> {
+    let reference = format!("{registry}/{image}:{tag}");
+    let inspected = docker
+        .inspect_image(&reference)
+        .await
+        .with_context(|| format!("inspecting {reference}"))?;
+    let prefix = format!("{registry}/{image}@");
+    inspected
+        .repo_digests
+        .unwrap_or_default()
+        .iter()
+        .find_map(|d| d.strip_prefix(&prefix).map(str::to_owned))
+        .with_context(|| format!("{reference} has no digest from {registry}: was it pushed?"))
 }
 
 /// The release `up` installs: the given values files (default: the one-node profile), the

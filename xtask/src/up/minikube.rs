@@ -8,7 +8,7 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use super::{Resolved, cluster, kube::release_for};
+use super::{Resolved, cluster, kube::release_for, state::ReleaseInputs};
 use crate::{images, project};
 
 /// Resources Minikube gets when this command starts it (the seed's T014: 2 CPUs, 4 GB).
@@ -24,7 +24,7 @@ pub fn up(
     values: &[PathBuf],
     set: &[String],
     timeout: Duration,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<(Option<String>, ReleaseInputs)> {
     let minikube =
         project::require_tool("minikube", "see https://minikube.sigs.k8s.io/docs/start/")?;
     let profile = &placement.profile;
@@ -66,7 +66,8 @@ pub fn up(
     let node_ip = node_ip(sh, profile)?;
     let image_tag = vec![format!("image.tag={tag}")];
     let release = release_for(placement, values, set.to_vec(), image_tag, timeout);
-    cluster::deploy(sh, &release, Some(&node_ip), timeout)
+    let ui_url = cluster::deploy(sh, &release, Some(&node_ip), timeout)?;
+    Ok((ui_url, ReleaseInputs::of(&release, None)))
 }
 
 /// Where the profile's NodePorts answer (`minikube ip`).

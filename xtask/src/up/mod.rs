@@ -7,9 +7,9 @@
 //! taken, and `up` says why. What `up` started is recorded (`state`), so `down`, `status` and
 //! `logs` find it.
 
-mod cluster;
+pub mod cluster;
 pub mod docker;
-mod kube;
+pub mod kube;
 mod local;
 pub mod minikube;
 mod prereqs;
@@ -150,6 +150,10 @@ pub struct Up {
     /// Host port of the API (docker and local targets).
     #[arg(long, default_value_t = 8000)]
     api_port: u16,
+    /// Keep the data in a PostgreSQL server that this machine runs from its installed
+    /// binaries (docker target; what `test-e2e --db-outage` stops and starts), instead of SQLite.
+    #[arg(long)]
+    postgres: bool,
     /// Longest wait for the stack to become ready, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -187,23 +191,47 @@ impl Up {
             ..self.placement.clone()
         }
         .resolve()?;
+        if self.postgres && target != Target::Docker {
+            bail!(
+                "--postgres is for the docker target; on a cluster, point the release at your \
+                 database (the production profile's `secrets.existingSecret`, see docs/kubernetes.md)"
+            );
+        }
         println!("==> cargo xtask up --target {}", target.name());
         let timeout = std::time::Duration::from_secs(self.timeout);
-        let ui_url = match target {
-            Target::Minikube => minikube::up(sh, &placement, &self.values, &self.set, timeout)?,
-            Target::Kube => kube::up(
-                sh,
-                &placement,
-                kube::Options {
-                    registry: self.registry.as_deref().unwrap_or_default(),
-                    values: &self.values,
-                    set: &self.set,
-                },
-                timeout,
-            )?,
+        let (ui_url, release_inputs, database) = match target {
+            Target::Minikube => {
+                let (url, inputs) = minikube::up(sh, &placement, &self.values, &self.set, timeout)?;
+                (url, Some(inputs), None)
+            }
+            Target::Kube => {
+                let (url, inputs) = kube::up(
+                    sh,
+                    &placement,
+                    kube::Options {
+                        registry: self.registry.as_deref().unwrap_or_default(),
+                        values: &self.values,
+                        set: &self.set,
+                    },
+                    timeout,
+                )?;
+                (url, Some(inputs), None)
+            }
             Target::Docker => {
-                docker::up(sh, self.ui_port, self.api_port, timeout)?;
-                Some(format!("http://127.0.0.1:{}", self.ui_port))
+                let database = docker::up(
+                    sh,
+                    docker::Options {
+                        ui_port: self.ui_port,
+                        api_port: self.api_port,
+                        postgres: self.postgres,
+                    },
+                    timeout,
+                )?;
+                (
+                    Some(format!("http://127.0.0.1:{}", self.ui_port)),
+                    None,
+                    database,
+                )
             }
             Target::Local => {
                 return local::up(sh, self.ui_port, self.api_port, timeout);
@@ -216,6 +244,8 @@ impl Up {
             kubeconfig: placement.cluster.kubeconfig.clone(),
             context: placement.cluster.context.clone(),
             ui_url,
+            release_inputs,
+            database,
         }
         .save()
     }
@@ -229,7 +259,10 @@ impl Down {
             Target::Minikube | Target::Kube => {
                 kube::down(sh, &placement, self.purge, timeout)?;
             }
-            Target::Docker => docker::down(self.purge)?,
+            Target::Docker => {
+                let database = state::Stack::load()?.and_then(|stack| stack.database);
+                docker::down(self.purge, database.as_ref())?;
+            }
             Target::Local => {
                 println!("the local target runs in the foreground: stop it with Ctrl-C");
             }

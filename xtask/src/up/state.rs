@@ -25,6 +25,35 @@ pub struct Stack {
     /// Where the UI answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_url: Option<String>,
+    /// What the Helm release was installed with (cluster targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_inputs: Option<ReleaseInputs>,
+    /// The PostgreSQL server `up --postgres` runs for the stack (docker target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::postgres::Server>,
+}
+
+/// The inputs of the Helm release `up` installed, so `test-e2e --rolling` can upgrade it with
+/// one image changed and nothing else.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseInputs {
+    /// The registry the images were pushed to (kube target; none on Minikube).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    pub values: Vec<PathBuf>,
+    pub set: Vec<String>,
+    pub set_string: Vec<String>,
+}
+
+impl ReleaseInputs {
+    pub fn of(release: &crate::helm::release::Release, registry: Option<&str>) -> Self {
+        Self {
+            registry: registry.map(str::to_owned),
+            values: release.values_files.clone(),
+            set: release.set.clone(),
+            set_string: release.set_string.clone(),
+        }
+    }
 }
 
 /// `target/up/stack.toml`, or the file `XTASK_STACK_FILE` names (the test suites record their
@@ -96,6 +125,13 @@ mod tests {
             kubeconfig: Some("/k/config".into()),
             context: None,
             ui_url: Some("http://127.0.0.1:30080".into()),
+            release_inputs: Some(ReleaseInputs {
+                registry: Some("localhost:5000".into()),
+                values: vec!["/chart/values-minikube.yaml".into()],
+                set: vec!["config.logLevel=debug".into()],
+                set_string: vec!["image.tag=abc1234".into()],
+            }),
+            database: None,
         };
         stack.save_to(&path).unwrap();
         assert_eq!(Stack::load_from(&path).unwrap(), Some(stack));

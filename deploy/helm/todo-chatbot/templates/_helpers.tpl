@@ -99,7 +99,7 @@ kind "PrometheusRule"`; they are left out and NOTES.txt says what to install.
 {{- if .image.digest }}
 {{- printf "%s@%s" $repository .image.digest }}
 {{- else }}
-{{- $tag := default .ctx.Chart.AppVersion .ctx.Values.image.tag }}
+{{- $tag := .image.tag | default .ctx.Values.image.tag | default .ctx.Chart.AppVersion }}
 {{- if eq $tag "latest" }}
 {{- fail "image.tag must not be \"latest\": pin a version (the chart's appVersion is the default)" }}
 {{- end }}

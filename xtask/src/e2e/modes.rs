@@ -1,0 +1,344 @@
+//! The modes of `test-e2e`: what happens to a deployment under steady traffic when it is
+//! upgraded (`--rolling`), when a backend dies (`--chaos`), when its database goes away
+//! (`--db-outage`), and over time (`--soak`). Each returns its figures for the report, or the
+//! reason it failed. The target's part is behind [`Operator`].
+
+use std::{
+    thread::sleep,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail, ensure};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{
+    client::{Stack, User},
+    operate::{Operator, Rolled},
+    traffic::{Tally, Traffic},
+};
+use crate::{images::SERVICES, runtime::block_on};
+
+/// Workers of the checking traffic (each a user listing and adding tasks without pause).
+const WORKERS: usize = 4;
+/// How long a killed backend may take to serve again by itself.
+const RECOVERY_BOUND: Duration = Duration::from_secs(60);
+/// The frontend's longest wait on the backend (its proxy deadline) plus a margin: no failed
+/// request may take longer than this.
+const FAIL_FAST_BOUND: Duration = Duration::from_secs(35);
+/// How long the database is kept down in `--db-outage`.
+const OUTAGE: Duration = Duration::from_secs(10);
+/// How soon after the database returns the stack must serve again.
+const DB_RECOVERY_BOUND: Duration = Duration::from_secs(5);
+/// The longest outage a one-replica backend may have during an upgrade (Recreate).
+const ONE_REPLICA_OUTAGE_BOUND: Duration = Duration::from_secs(60);
+
+/// `--rolling`: every service the target can replace without a gap is replaced with a new
+/// version under steady traffic. With two or more backends (or the docker target, which starts
+/// the new backend before it stops the old) not one request may fail; a one-replica backend
+/// (the SQLite profile on a cluster) is away for a while: the failures must be quick 5xx
+/// answers within a bounded window, and what users saw is reported.
+pub fn rolling(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
+    let zero_downtime =
+        matches!(operator, Operator::Docker(_)) || operator.backend_instances()? >= 2;
+    let traffic = block_on(Traffic::start(stack, WORKERS))??;
+    sleep(Duration::from_secs(2));
+    let mut replaced = Vec::new();
+    let mut rolled = Ok(());
+    for service in &SERVICES {
+        let started = Instant::now();
+        match operator.roll(service) {
+            Ok(Rolled::Replaced { instances }) => {
+                let seconds = started.elapsed().as_secs_f64();
+                println!(
+                    "      {} replaced in {seconds:.1}s: {}",
+                    service.binary,
+                    instances.join(", ")
+                );
+                replaced.push(
+                    json!({"service": service.binary, "seconds": seconds, "instances": instances}),
+                );
+            }
+            Ok(Rolled::NotWithoutGap(why)) => {
+                println!("      {} not replaced: {why}", service.binary);
+                replaced.push(json!({"service": service.binary, "skipped": why}));
+            }
+            Err(err) => {
+                rolled = Err(err.context(format!("replacing the {}", service.binary)));
+                break;
+            }
+        }
+    }
+    sleep(Duration::from_secs(2));
+    let tally = block_on(traffic.stop())?;
+    println!("      traffic: {}", tally.summary());
+    rolled?;
+    let kept = block_on(tally.check_acknowledged(stack))??;
+    println!("      all {kept} acknowledged writes are there");
+    if zero_downtime {
+        ensure!(
+            tally.failed() == 0,
+            "requests failed during a rolling upgrade: {:?}",
+            tally.failures
+        );
+    } else {
+        let window = tally.failing_for.unwrap_or_default();
+        println!(
+            "      one backend replica (Recreate): the backend was away for {:.1}s; users kept \
+             the page and saw API calls answered {} until it returned",
+            window.as_secs_f64(),
+            kinds(&tally)
+        );
+        only_quick_server_errors(&tally)?;
+        ensure!(
+            window <= ONE_REPLICA_OUTAGE_BOUND,
+            "the backend was away for {:.1}s, over the {}s bound",
+            window.as_secs_f64(),
+            ONE_REPLICA_OUTAGE_BOUND.as_secs()
+        );
+    }
+    Ok(
+        json!({"replaced": replaced, "zero_downtime_required": zero_downtime, "traffic": tally_json(&tally)}),
+    )
+}
+
+/// `--chaos`: a backend is killed with no warning under steady traffic. Requests in flight may
+/// fail, but quickly and with a 5xx; the stack serves again by itself within [`RECOVERY_BOUND`];
+/// every write it acknowledged is still there.
+pub fn chaos(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
+    let probe = block_on(stack.sign_up("chaos-probe"))??;
+    let traffic = block_on(Traffic::start(stack, WORKERS))??;
+    sleep(Duration::from_secs(3));
+    let victim = operator.kill_backend();
+    let killed = Instant::now();
+    let recovered = victim
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .and_then(|_| wait_serving(stack, &probe, RECOVERY_BOUND));
+    sleep(Duration::from_secs(3));
+    let tally = block_on(traffic.stop())?;
+    let victim = victim?;
+    println!("      killed {victim}; traffic: {}", tally.summary());
+    let recovered = recovered.context("the stack did not serve again by itself")?;
+    let recovery = recovered.duration_since(killed);
+    println!(
+        "      serving again {:.1}s after the kill",
+        recovery.as_secs_f64()
+    );
+    only_quick_server_errors(&tally)?;
+    let kept = block_on(tally.check_acknowledged(stack))??;
+    println!("      all {kept} acknowledged writes are there");
+    Ok(json!({
+        "killed": victim,
+        "recovered_seconds": recovery.as_secs_f64(),
+        "recovery_bound_seconds": RECOVERY_BOUND.as_secs(),
+        "traffic": tally_json(&tally),
+    }))
+}
+
+/// `--db-outage`: the stack's PostgreSQL server is stopped for [`OUTAGE`] under steady traffic.
+/// The backend's readiness goes to 503, writes fail with 503, no container restarts, and within
+/// [`DB_RECOVERY_BOUND`] of the database's return everything serves again; no acknowledged
+/// write is lost.
+pub fn db_outage(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
+    let database = operator.database()?;
+    let probe = block_on(stack.sign_up("outage-probe"))??;
+    let restarts_before = operator.restarts()?;
+    let traffic = block_on(Traffic::start(stack, WORKERS))??;
+    sleep(Duration::from_secs(2));
+    database.stop()?;
+    let stopped = Instant::now();
+    let outcome = during_outage(stack, operator, &probe, stopped);
+    if database.start().is_err() {
+        sleep(Duration::from_secs(1));
+        database
+            .start()
+            .context("starting the database again after the outage")?;
+    }
+    let returned = Instant::now();
+    let recovered = wait_serving(stack, &probe, RECOVERY_BOUND);
+    sleep(Duration::from_secs(2));
+    let tally = block_on(traffic.stop())?;
+    println!("      traffic: {}", tally.summary());
+    let (readiness, write_status) = outcome?;
+    let recovery = recovered?.duration_since(returned);
+    println!(
+        "      while down: backend /readyz {readiness}, a write {write_status}; serving again \
+         {:.1}s after the database returned",
+        recovery.as_secs_f64()
+    );
+    ensure!(
+        readiness == 503,
+        "the backend's /readyz answered {readiness} while its database was down, not 503"
+    );
+    ensure!(
+        write_status == 503,
+        "a write answered {write_status} while the database was down, not 503"
+    );
+    ensure!(
+        recovery <= DB_RECOVERY_BOUND,
+        "the stack served again {:.1}s after the database returned, over the {}s bound",
+        recovery.as_secs_f64(),
+        DB_RECOVERY_BOUND.as_secs()
+    );
+    let restarts_after = operator.restarts()?;
+    ensure!(
+        restarts_before == restarts_after,
+        "a container restarted during the outage: {restarts_before:?} -> {restarts_after:?}"
+    );
+    let unexpected: Vec<&String> = tally
+        .failures
+        .keys()
+        .filter(|kind| !kind.ends_with(" 503"))
+        .collect();
+    ensure!(
+        unexpected.is_empty(),
+        "failures other than 503 during the outage: {:?}",
+        tally.failures
+    );
+    let kept = block_on(tally.check_acknowledged(stack))??;
+    println!("      no restart; all {kept} acknowledged writes are there");
+    Ok(json!({
+        "outage_seconds": OUTAGE.as_secs(),
+        "readiness_while_down": readiness,
+        "write_while_down": write_status,
+        "recovered_seconds": recovery.as_secs_f64(),
+        "traffic": tally_json(&tally),
+    }))
+}
+
+/// The backend's readiness and a write's status while the database is down; returns once the
+/// outage has lasted [`OUTAGE`].
+fn during_outage(
+    stack: &Stack,
+    operator: &Operator,
+    probe: &User,
+    stopped: Instant,
+) -> anyhow::Result<(u16, u16)> {
+    sleep(Duration::from_secs(2));
+    let readiness = operator.backend_readiness()?;
+    let write = block_on(stack.user_call(
+        probe,
+        Method::POST,
+        "tasks",
+        Some(json!({"title": "written while the database is down"})),
+    ))??;
+    sleep(OUTAGE.saturating_sub(stopped.elapsed()));
+    Ok((readiness, write.status.as_u16()))
+}
+
+/// `--soak D`: steady traffic for `duration`; each instance's memory after a warm-up and at the
+/// end. Passes when nothing failed and no instance grew by 5% or more.
+pub fn soak(stack: &Stack, operator: &Operator, duration: Duration) -> anyhow::Result<Value> {
+    let traffic = block_on(Traffic::start(stack, 2))??;
+    sleep(Duration::from_secs(20));
+    let start = operator.memory();
+    let started = Instant::now();
+    while started.elapsed() < duration {
+        sleep(Duration::from_secs(1));
+    }
+    let end = operator.memory();
+    let tally = block_on(traffic.stop())?;
+    let (start, end) = (start?, end?);
+    println!("      traffic: {}", tally.summary());
+    let mut instances = Vec::new();
+    let mut grown = Vec::new();
+    for (name, before) in &start {
+        let Some(after) = end.get(name) else { continue };
+        let growth = (*after as f64 - *before as f64) / (*before).max(1) as f64 * 100.0;
+        println!(
+            "      {name}: {:.1} MiB -> {:.1} MiB ({growth:+.1}%)",
+            *before as f64 / 1048576.0,
+            *after as f64 / 1048576.0
+        );
+        if growth >= 5.0 {
+            grown.push(format!("{name} {growth:+.1}%"));
+        }
+        instances.push(json!({"instance": name, "start_bytes": before, "end_bytes": after, "growth_percent": growth}));
+    }
+    ensure!(
+        !instances.is_empty(),
+        "no instance was measured at both ends: {start:?} / {end:?}"
+    );
+    ensure!(
+        tally.failed() == 0,
+        "requests failed during the soak: {:?}",
+        tally.failures
+    );
+    ensure!(
+        grown.is_empty(),
+        "memory grew by 5% or more: {}",
+        grown.join(", ")
+    );
+    Ok(json!({"seconds": duration.as_secs(), "memory": instances, "traffic": tally_json(&tally)}))
+}
+
+/// Waits until three calls in a row list the probe user's tasks; returns when that began.
+fn wait_serving(stack: &Stack, probe: &User, bound: Duration) -> anyhow::Result<Instant> {
+    let started = Instant::now();
+    let mut streak: Option<Instant> = None;
+    let mut in_a_row = 0;
+    while started.elapsed() < bound {
+        let ok = block_on(stack.user_call(probe, Method::GET, "tasks", None))?
+            .is_ok_and(|answer| answer.status.is_success());
+        if ok {
+            in_a_row += 1;
+            let first = *streak.get_or_insert_with(Instant::now);
+            if in_a_row == 3 {
+                return Ok(first);
+            }
+        } else {
+            in_a_row = 0;
+            streak = None;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    bail!("not serving after {}s", bound.as_secs())
+}
+
+/// The failures are quick 5xx answers from the frontend (502, 503, 504), never a hang or a
+/// dropped connection.
+fn only_quick_server_errors(tally: &Tally) -> anyhow::Result<()> {
+    let other: Vec<&String> = tally
+        .failures
+        .keys()
+        .filter(|kind| {
+            !(kind.ends_with(" 502") || kind.ends_with(" 503") || kind.ends_with(" 504"))
+        })
+        .collect();
+    ensure!(
+        other.is_empty(),
+        "failures that were not quick 5xx answers: {:?}",
+        tally.failures
+    );
+    ensure!(
+        tally.slowest_failure <= FAIL_FAST_BOUND,
+        "a failed request took {:.1}s, beyond the proxy's deadline",
+        tally.slowest_failure.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn kinds(tally: &Tally) -> String {
+    let mut statuses: Vec<&str> = tally
+        .failures
+        .keys()
+        .filter_map(|k| k.rsplit(' ').next())
+        .collect();
+    statuses.dedup();
+    if statuses.is_empty() {
+        "nothing".to_owned()
+    } else {
+        statuses.join("/")
+    }
+}
+
+fn tally_json(tally: &Tally) -> Value {
+    json!({
+        "requests": tally.requests,
+        "failed": tally.failed(),
+        "failures": tally.failures,
+        "failing_seconds": tally.failing_for.map(|d| d.as_secs_f64()),
+        "slowest_failure_seconds": tally.slowest_failure.as_secs_f64(),
+    })
+}

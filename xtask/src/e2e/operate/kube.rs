@@ -1,0 +1,269 @@
+//! The cluster targets' side of the modes: a service replaced through a Helm upgrade to a new
+//! image (pushed to the stack's registry, pinned by digest, every other value as `up` installed
+//! it), a backend pod deleted with no grace, memory from the kubelets' summaries, replicas from
+//! the autoscalers.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use anyhow::{Context, bail};
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    autoscaling::v1::HorizontalPodAutoscaler,
+    core::v1::{Node, Pod},
+};
+use kube::{
+    Api, Client,
+    api::{DeleteParams, ListParams},
+};
+use serde_json::Value;
+
+use super::Rolled;
+use crate::{
+    helm::{self, release::Cluster, release::Release},
+    images::{self, Service, derive, push},
+    kube as cluster_api,
+    runtime::block_on,
+    up::{
+        cluster,
+        state::{ReleaseInputs, Stack},
+    },
+};
+
+/// A release `up` installed on a cluster.
+pub struct KubeStack {
+    client: Client,
+    pub target: String,
+    pub namespace: String,
+    release: String,
+    cluster: Cluster,
+    inputs: Option<ReleaseInputs>,
+}
+
+/// The longest a rolling upgrade of one service may take.
+const UPGRADE_WITHIN: Duration = Duration::from_secs(300);
+
+impl KubeStack {
+    pub async fn connect(stack: &Stack) -> anyhow::Result<Self> {
+        let cluster = Cluster {
+            kubeconfig: stack.kubeconfig.clone(),
+            context: stack.context.clone(),
+        };
+        let (client, _) = cluster_api::connect(&cluster).await?;
+        Ok(Self {
+            client,
+            target: stack.target.clone(),
+            namespace: stack
+                .namespace
+                .clone()
+                .context("the stack record names no namespace; run `cargo xtask up` again")?,
+            release: stack
+                .release
+                .clone()
+                .context("the stack record names no release; run `cargo xtask up` again")?,
+            cluster,
+            inputs: stack.release_inputs.clone(),
+        })
+    }
+
+    fn selector(&self, component: &str) -> String {
+        format!(
+            "{},app.kubernetes.io/component={component}",
+            cluster_api::rollout::release_selector(&self.release)
+        )
+    }
+
+    pub async fn backend_instances(&self) -> anyhow::Result<usize> {
+        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
+        let listed = deployments
+            .list(&ListParams::default().labels(&self.selector("backend")))
+            .await
+            .context("listing the backend Deployment")?;
+        Ok(listed
+            .items
+            .iter()
+            .filter_map(|d| d.status.as_ref()?.ready_replicas)
+            .map(|n| usize::try_from(n).unwrap_or_default())
+            .sum())
+    }
+
+    /// A Helm upgrade of the release as `up` installed it, with `service`'s image replaced by a
+    /// derived one (same bytes, new digest); waits for the rollout as `up` does.
+    pub fn roll(&self, service: &Service) -> anyhow::Result<Rolled> {
+        let inputs = self
+            .inputs
+            .as_ref()
+            .context("the stack record has no release inputs; run `cargo xtask up` again")?;
+        let Some(registry) = inputs.registry.as_deref() else {
+            bail!(
+                "--rolling pushes a new image to the stack's registry; this {} stack has none \
+                 (Minikube's images live in its own engine): use `--target kube --registry`",
+                self.target
+            );
+        };
+        let tag = inputs
+            .set_string
+            .iter()
+            .find_map(|s| s.strip_prefix("image.tag="))
+            .context("the stack record names no image tag; run `cargo xtask up` again")?;
+        let new_tag = super::rollout_tag(tag);
+        let base = format!("{registry}/{}:{tag}", service.image);
+        let new_image = format!("{registry}/{}:{new_tag}", service.image);
+        let digest = block_on(async {
+            let docker = images::connect(None).await?;
+            derive::derive(&docker, &base, &new_image, &new_image).await?;
+            push::push(&docker, &new_image).await?;
+            crate::up::kube::pushed_digest(&docker, registry, service.image, &new_tag).await
+        })??;
+        let digest_key = format!("{}.image.digest=", service.binary);
+        let mut set_string: Vec<String> = inputs
+            .set_string
+            .iter()
+            .filter(|s| !s.starts_with(&digest_key))
+            .cloned()
+            .collect();
+        set_string.push(format!("{digest_key}{digest}"));
+        let release = Release {
+            name: self.release.clone(),
+            namespace: self.namespace.clone(),
+            cluster: self.cluster.clone(),
+            chart: helm::chart_dir(),
+            values_files: inputs.values.clone(),
+            set: inputs.set.clone(),
+            set_string,
+            timeout: UPGRADE_WITHIN,
+        };
+        let sh = xshell::Shell::new().context("starting a shell")?;
+        cluster::deploy(&sh, &release, None, UPGRADE_WITHIN)?;
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let running =
+            block_on(pods.list(&ListParams::default().labels(&self.selector(service.binary))))?
+                .context("listing the pods")?;
+        let instances = running
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter_map(|p| {
+                let image = p.spec.as_ref()?.containers.first()?.image.clone()?;
+                Some(format!("{} ({image})", p.metadata.name.clone()?))
+            })
+            .collect::<Vec<_>>();
+        let stale: Vec<&String> = instances.iter().filter(|i| !i.contains(&digest)).collect();
+        if !stale.is_empty() {
+            bail!("pods still run the old image after the upgrade: {stale:?}");
+        }
+        Ok(Rolled::Replaced { instances })
+    }
+
+    /// Deletes one ready backend pod with a grace period of zero (SIGKILL).
+    pub async fn kill_backend(&self) -> anyhow::Result<String> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let listed = pods
+            .list(&ListParams::default().labels(&self.selector("backend")))
+            .await
+            .context("listing the backend pods")?;
+        let victim = listed
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .find_map(|p| p.metadata.name.clone())
+            .context("no backend pod runs")?;
+        pods.delete(
+            &victim,
+            &DeleteParams {
+                grace_period_seconds: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .with_context(|| format!("deleting pod {victim}"))?;
+        Ok(format!("pod {victim}"))
+    }
+
+    /// Each service container's resident memory, from its node's kubelet summary
+    /// (`/stats/summary` through the API server: what metrics-server reads).
+    pub async fn memory(&self) -> anyhow::Result<BTreeMap<String, u64>> {
+        let nodes: Api<Node> = Api::all(self.client.clone());
+        let mut memory = BTreeMap::new();
+        for node in nodes.list(&ListParams::default()).await?.items {
+            let name = node.metadata.name.unwrap_or_default();
+            let request = hyper::Request::get(format!("/api/v1/nodes/{name}/proxy/stats/summary"))
+                .body(Vec::new())
+                .context("building the summary request")?;
+            let summary: Value = self
+                .client
+                .request(request)
+                .await
+                .with_context(|| format!("reading node {name}'s kubelet summary"))?;
+            for pod in summary["pods"].as_array().into_iter().flatten() {
+                let pod_ref = &pod["podRef"];
+                let pod_name = pod_ref["name"].as_str().unwrap_or_default();
+                if pod_ref["namespace"] != self.namespace.as_str()
+                    || !pod_name.starts_with(&self.release)
+                {
+                    continue;
+                }
+                for container in pod["containers"].as_array().into_iter().flatten() {
+                    let bytes = container["memory"]["rssBytes"]
+                        .as_u64()
+                        .or_else(|| container["memory"]["workingSetBytes"].as_u64());
+                    if let Some(bytes) = bytes {
+                        memory.insert(
+                            format!("{pod_name}/{}", container["name"].as_str().unwrap_or("?")),
+                            bytes,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(memory)
+    }
+
+    /// Container restarts of each of the release's pods.
+    pub async fn restarts(&self) -> anyhow::Result<BTreeMap<String, i64>> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let listed = pods
+            .list(
+                &ListParams::default()
+                    .labels(&cluster_api::rollout::release_selector(&self.release)),
+            )
+            .await
+            .context("listing the pods")?;
+        Ok(listed
+            .items
+            .into_iter()
+            .map(|p| {
+                let restarts = p
+                    .status
+                    .and_then(|s| s.container_statuses)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| i64::from(c.restart_count))
+                    .sum();
+                (p.metadata.name.unwrap_or_default(), restarts)
+            })
+            .collect())
+    }
+
+    /// Current replicas of each of the release's autoscalers.
+    pub async fn autoscaled(&self) -> anyhow::Result<BTreeMap<String, i32>> {
+        let api: Api<HorizontalPodAutoscaler> =
+            Api::namespaced(self.client.clone(), &self.namespace);
+        let listed = api
+            .list(
+                &ListParams::default()
+                    .labels(&cluster_api::rollout::release_selector(&self.release)),
+            )
+            .await
+            .context("listing the autoscalers")?;
+        Ok(listed
+            .items
+            .into_iter()
+            .map(|h| {
+                (
+                    h.metadata.name.unwrap_or_default(),
+                    h.status.map(|s| s.current_replicas).unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+}
