@@ -150,7 +150,9 @@ fn load_with_replicas(
             let mut samples = Vec::new();
             let started = Instant::now();
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Ok(Some(replicas)) = operator.autoscaled() {
+                if let Ok(Some(replicas)) = operator.autoscaled()
+                    && !replicas.is_empty()
+                {
                     samples.push(serde_json::json!({"second": started.elapsed().as_secs(), "replicas": replicas}));
                 }
                 for _ in 0..50 {

@@ -2,9 +2,11 @@
 //! through the same commands users type. For each database mode (SQLite; external PostgreSQL
 //! with two replicas and the migration hook): `up --target kube`, the end-to-end scenarios
 //! through the frontend's NodePort, `status` and `logs`, `helm test`, an `up` with no change
-//! (nothing may roll), an upgrade that rolls every pod under steady traffic with the data kept
-//! (with two replicas not one request may fail; with SQLite's one replica the outage is
-//! reported), and `down --purge` leaving no release, namespace or volume.
+//! (nothing may roll), a configuration upgrade that rolls every pod with the data kept, then
+//! `test-e2e --rolling` (each service replaced by a new image under steady traffic: with two
+//! replicas not one request may fail; with SQLite's one replica the outage is bounded and
+//! reported) and, with two backends, `--chaos`; and `down --purge` leaving no release,
+//! namespace or volume.
 //!
 //! The cluster is `KUBECONFIG`'s; the registry it pulls from is `KUBE_TEST_REGISTRY`
 //! (default `localhost:5000`); in PostgreSQL mode the pods reach a throwaway server on this
@@ -29,7 +31,7 @@ use kube::{Api, Client, api::ListParams, api::PostParams};
 use xshell::{Shell, cmd};
 
 use crate::{
-    e2e::{self, client, traffic},
+    e2e::{self, client},
     helm::{
         self,
         release::{Cluster, Engine, Release},
@@ -142,13 +144,13 @@ fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     lifecycle(sh, bench, namespace, &args, Upgrade::ZeroDowntime)
 }
 
-/// What users may see while a release is upgraded.
+/// What users may see while a release is upgraded (`test-e2e --rolling` holds the stack to it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Upgrade {
-    /// Two or more replicas, rolling: not one request may fail.
+    /// Two or more replicas, rolling: not one request may fail; `--chaos` runs too.
     ZeroDowntime,
     /// One backend replica replaced with Recreate (SQLite): the backend is away for a few
-    /// seconds; the suite reports how long and what the requests got.
+    /// seconds, answered with quick 5xx; `test-e2e` reports how long.
     WithOutage,
 }
 
@@ -247,29 +249,8 @@ fn lifecycle_steps(
     );
     println!("    up with no change: {seconds:.1}s, nothing rolled");
 
-    // A change to both services' configuration rolls every pod (new checksums), under steady
-    // traffic through the frontend.
-    let traffic = block_on(traffic::Traffic::start(&stack_client, 3))??;
-    let upgraded_in = up(&["--set", "config.logLevel=debug"]);
-    let tally = block_on(traffic.stop())?;
-    let seconds = upgraded_in?;
-    println!(
-        "    traffic during the upgrade: {} requests, {} failed {:?}{}",
-        tally.requests,
-        tally.failed(),
-        tally.failures,
-        tally
-            .failing_for
-            .map(|d| format!(", failures over {:.1}s", d.as_secs_f64()))
-            .unwrap_or_default()
-    );
-    if upgrade == Upgrade::ZeroDowntime {
-        ensure!(
-            tally.failed() == 0,
-            "requests failed during a rolling upgrade with two replicas: {:?}",
-            tally.failures
-        );
-    }
+    // A change to both services' configuration rolls every pod (new checksums), data kept.
+    let seconds = up(&["--set", "config.logLevel=debug"])?;
     let upgraded = block_on(generations(&bench.client, namespace))??;
     ensure!(
         upgraded
@@ -278,7 +259,23 @@ fn lifecycle_steps(
         "the upgrade did not roll every Deployment: {after:?} -> {upgraded:?}"
     );
     block_on(e2e::functional::check_marker(&stack_client, &marker, task))??;
-    println!("    upgrade (every pod replaced): {seconds:.1}s, data kept");
+    println!("    upgrade of the configuration (every pod replaced): {seconds:.1}s, data kept");
+
+    // The user's second command on this stack: each service replaced by a new image under
+    // steady traffic (and, with two backends, one killed without warning).
+    let report = bench.work.join(format!("{namespace}-e2e.json"));
+    let modes: &[&str] = match upgrade {
+        Upgrade::ZeroDowntime => &["--rolling", "--chaos"],
+        Upgrade::WithOutage => &["--rolling"],
+    };
+    cmd!(
+        sh,
+        "{xtask} test-e2e --target kube --report {report} {modes...}"
+    )
+    .env(STACK_FILE_VARIABLE, &stack_file)
+    .run()
+    .context("cargo xtask test-e2e --rolling")?;
+    block_on(e2e::functional::check_marker(&stack_client, &marker, task))??;
 
     let started = Instant::now();
     cmd!(sh, "{xtask} down --purge")

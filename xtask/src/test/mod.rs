@@ -2,6 +2,7 @@
 //!
 //! In CI (`CI=true`) no suite may be skipped: a missing tool fails the run.
 
+mod docker_e2e;
 mod kube;
 
 use std::time::Instant;
@@ -63,6 +64,11 @@ fn suites() -> Vec<Suite> {
             name: "lint",
             about: "Helm lint/render, Kubernetes schemas, checkov, promtool, manifests drift, chart vs services",
             run: crate::lint::suite,
+        },
+        Suite {
+            name: "e2e-docker",
+            about: "up --target docker, then test-e2e: functional, --load, --rolling, --chaos (SQLite); functional, --rolling, --chaos, --db-outage (up --postgres)",
+            run: docker_e2e::suite,
         },
         Suite {
             name: "kube",

@@ -172,7 +172,7 @@ async fn start_postgres(docker: &Docker) -> anyhow::Result<crate::postgres::Serv
     let (Some(gateway), Some(subnet)) = (config.gateway, config.subnet) else {
         bail!("the network {NETWORK} has no gateway address or subnet");
     };
-    let work = crate::project::root().join("target").join("up");
+    let work = super::state::folder();
     let server = tokio::task::spawn_blocking(move || {
         let access = crate::postgres::Access {
             listen: vec![gateway],

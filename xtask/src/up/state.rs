@@ -66,6 +66,16 @@ fn path() -> PathBuf {
 
 pub const STACK_FILE_VARIABLE: &str = "XTASK_STACK_FILE";
 
+/// The folder of the stack record, where what the stack keeps on this machine goes too (the
+/// files of `up --postgres`'s server).
+pub fn folder() -> PathBuf {
+    let record = path();
+    record
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| project::root().join("target").join("up"))
+}
+
 impl Stack {
     /// The stack `up` recorded, if any.
     pub fn load() -> anyhow::Result<Option<Self>> {

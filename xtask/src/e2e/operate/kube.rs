@@ -36,7 +36,8 @@ pub struct KubeStack {
     pub namespace: String,
     release: String,
     cluster: Cluster,
-    inputs: Option<ReleaseInputs>,
+    /// What the release runs with now: each rollout changes one digest and keeps the others.
+    inputs: std::sync::Mutex<Option<ReleaseInputs>>,
 }
 
 /// The longest a rolling upgrade of one service may take.
@@ -61,7 +62,7 @@ impl KubeStack {
                 .clone()
                 .context("the stack record names no release; run `cargo xtask up` again")?,
             cluster,
-            inputs: stack.release_inputs.clone(),
+            inputs: std::sync::Mutex::new(stack.release_inputs.clone()),
         })
     }
 
@@ -91,7 +92,9 @@ impl KubeStack {
     pub fn roll(&self, service: &Service) -> anyhow::Result<Rolled> {
         let inputs = self
             .inputs
-            .as_ref()
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the release inputs' lock is poisoned"))?
+            .clone()
             .context("the stack record has no release inputs; run `cargo xtask up` again")?;
         let Some(registry) = inputs.registry.as_deref() else {
             bail!(
@@ -134,6 +137,18 @@ impl KubeStack {
         };
         let sh = xshell::Shell::new().context("starting a shell")?;
         cluster::deploy(&sh, &release, None, UPGRADE_WITHIN)?;
+        // The release now runs the new image: the next rollout (and the record) start from it.
+        let now = ReleaseInputs {
+            set_string: release.set_string.clone(),
+            ..inputs.clone()
+        };
+        if let Ok(mut current) = self.inputs.lock() {
+            *current = Some(now.clone());
+        }
+        if let Some(mut recorded) = Stack::load()? {
+            recorded.release_inputs = Some(now);
+            recorded.save()?;
+        }
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let running =
             block_on(pods.list(&ListParams::default().labels(&self.selector(service.binary))))?

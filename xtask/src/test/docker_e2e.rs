@@ -1,0 +1,116 @@
+//! The `e2e-docker` suite: the user's two commands on the Docker Engine, through the xtask as
+//! users type them. SQLite: `up --target docker`, then `test-e2e` with the functional
+//! scenarios, a short goose `--load`, `--rolling` and `--chaos`. PostgreSQL: `up --target docker
+//! --postgres`, then the functional scenarios, `--rolling`, `--chaos` and `--db-outage`. Each
+//! mode ends with `down --purge`, and a failed step leaves nothing behind either.
+//!
+//! The stack takes the names `up --target docker` uses, so the suite refuses to run beside a
+//! developer's own docker stack rather than replace it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, ensure};
+use xshell::{Shell, cmd};
+
+use crate::{
+    images,
+    procs::free_port,
+    project::{self, Outcome},
+    runtime::block_on,
+    up::{docker::BACKEND, state::STACK_FILE_VARIABLE},
+};
+
+pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
+    let docker = match block_on(images::connect(None))? {
+        Ok(docker) => docker,
+        Err(err) => {
+            return project::skip_or_fail("e2e-docker", &format!("no Docker Engine ({err:#})"));
+        }
+    };
+    if block_on(docker.inspect_container(BACKEND, None))?.is_ok() {
+        return project::skip_or_fail(
+            "e2e-docker",
+            "a docker stack of `cargo xtask up` runs here and the suite would replace it: \
+             `cargo xtask down --target docker` first",
+        );
+    }
+    if project::postgres_bin_dir().is_none() {
+        return project::skip_or_fail(
+            "e2e-docker",
+            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
+        );
+    }
+    let work = project::root().join("target").join("test-e2e-docker");
+    std::fs::create_dir_all(&work).context("creating target/test-e2e-docker")?;
+    run_mode(
+        sh,
+        &work,
+        "sqlite",
+        &[],
+        &[
+            "--functional",
+            "--load",
+            "20",
+            "--duration",
+            "15s",
+            "--rolling",
+            "--chaos",
+        ],
+    )?;
+    run_mode(
+        sh,
+        &work,
+        "postgres",
+        &["--postgres"],
+        &["--functional", "--rolling", "--chaos", "--db-outage"],
+    )?;
+    Ok(Outcome::Passed)
+}
+
+/// `up` with `up_args`, `test-e2e` with `e2e_args`, `down --purge`; the report is kept in
+/// `work/<name>.json`.
+fn run_mode(
+    sh: &Shell,
+    work: &Path,
+    name: &str,
+    up_args: &[&str],
+    e2e_args: &[&str],
+) -> anyhow::Result<()> {
+    println!("==> e2e-docker: {name}");
+    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    let stack_file = work.join(format!("{name}.toml"));
+    let report: PathBuf = work.join(format!("{name}.json"));
+    let (ui, api) = (free_port()?.to_string(), free_port()?.to_string());
+    let steps = || -> anyhow::Result<()> {
+        cmd!(
+            sh,
+            "{xtask} up --target docker --ui-port {ui} --api-port {api} {up_args...}"
+        )
+        .env(STACK_FILE_VARIABLE, &stack_file)
+        .run()
+        .context("cargo xtask up --target docker")?;
+        cmd!(
+            sh,
+            "{xtask} test-e2e --target docker --report {report} {e2e_args...}"
+        )
+        .env(STACK_FILE_VARIABLE, &stack_file)
+        .run()
+        .context("cargo xtask test-e2e")?;
+        let text = std::fs::read_to_string(&report).context("reading the e2e report")?;
+        let parsed: serde_json::Value =
+            serde_json::from_str(&text).context("parsing the e2e report")?;
+        ensure!(
+            parsed["failed"] == 0 && parsed["passed"].as_u64().unwrap_or_default() > 0,
+            "the report does not say every scenario passed: {text}"
+        );
+        Ok(())
+    };
+    let result = steps();
+    let down = cmd!(sh, "{xtask} down --target docker --purge")
+        .env(STACK_FILE_VARIABLE, &stack_file)
+        .run()
+        .context("cargo xtask down --target docker --purge");
+    result?;
+    down?;
+    Ok(())
+}
