@@ -200,7 +200,8 @@ impl DockerStack {
         Ok(restarts)
     }
 
-    /// Each container's memory as the engine counts it, less the reclaimable page cache.
+    /// Each container's anonymous memory (the processes' own, without the page cache that the
+    /// engine's usage figure includes: SQLite's file pages would swamp it).
     pub async fn memory(&self) -> anyhow::Result<BTreeMap<String, u64>> {
         let mut memory = BTreeMap::new();
         for name in [BACKEND, FRONTEND] {
