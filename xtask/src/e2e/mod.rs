@@ -276,6 +276,9 @@ impl TestE2e {
             _ => Operator::Url(format!("the URL {base_url}")),
         };
         let mut outcomes = run_scenarios(&base_url, &scenarios)?;
+        if !scenarios.is_empty() && self.only.is_empty() {
+            outcomes.extend(run_metrics(&base_url, &operator)?);
+        }
         outcomes.extend(run_modes(&base_url, &operator, &modes)?);
         let report = project::root().join(&self.report);
         write_report(&report, &base_url, &operator.name(), &outcomes)?;
@@ -300,6 +303,22 @@ pub fn run_scenarios(
         outcomes.push(record(name, started, result.map(|()| None)));
     }
     Ok(outcomes)
+}
+
+/// The `metrics` scenario, where the target can reach the backend's `/metrics` (not through
+/// the UI's origin: with `--base-url` alone it says so and does not run).
+pub fn run_metrics(base_url: &str, operator: &Operator) -> anyhow::Result<Vec<Outcome>> {
+    if matches!(operator, Operator::Url(_)) {
+        println!(
+            "    metrics      not run: the backend's /metrics is reached through the target, and \
+             this run has only a URL"
+        );
+        return Ok(Vec::new());
+    }
+    let stack = client::Stack::new(base_url)?;
+    let started = Instant::now();
+    let result = modes::metrics(&stack, operator);
+    Ok(vec![record("metrics", started, result.map(Some))])
 }
 
 /// Runs `modes` in order against the stack at `base_url`, acted on through `operator`.

@@ -116,6 +116,137 @@ fn one_replica_outage(tally: &Tally) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The series the dashboard and the alert rules read from each service.
+const BACKEND_SERIES: [&str; 9] = [
+    "app_build_info",
+    "db_up",
+    "db_pool_connections",
+    "http_requests_total",
+    "http_request_duration_seconds_bucket",
+    "todo_tasks_created_total",
+    "chat_turns_total",
+    "chat_turn_duration_seconds_bucket",
+    "process_resident_memory_bytes",
+];
+const FRONTEND_SERIES: [&str; 5] = [
+    "app_build_info",
+    "backend_up",
+    "http_requests_total",
+    "http_request_duration_seconds_bucket",
+    "process_resident_memory_bytes",
+];
+/// SC-004: metrics visible within 30 s of the traffic that makes them.
+const METRICS_WITHIN: Duration = Duration::from_secs(30);
+
+/// `metrics` (after the functional scenarios, where the target can reach the backend): each
+/// service's `/metrics` has the series the dashboard and the alert rules use, and the counters
+/// move within 30 s of the traffic that should move them (SC-004).
+pub fn metrics(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
+    let user = block_on(stack.sign_up("metrics"))??;
+    let backend_before = |name: &str| -> anyhow::Result<f64> {
+        Ok(operator
+            .backend_metrics()?
+            .iter()
+            .map(|t| counter(t, name))
+            .sum())
+    };
+    let created_before = backend_before("todo_tasks_created_total")?;
+    let turns_before = backend_before("chat_turns_total")?;
+    let frontend_before = counter(&block_on(frontend_metrics(stack))??, "http_requests_total");
+    for n in 0..3 {
+        block_on(stack.user_call(
+            &user,
+            Method::POST,
+            "tasks",
+            Some(json!({"title": format!("metered {n}")})),
+        ))??
+        .expect(201)?;
+    }
+    block_on(stack.chat(&user, "What's pending?", None))??;
+    let sent = Instant::now();
+    loop {
+        let backends = operator.backend_metrics()?;
+        let frontend = block_on(frontend_metrics(stack))??;
+        let created: f64 = backends
+            .iter()
+            .map(|t| counter(t, "todo_tasks_created_total"))
+            .sum();
+        let turns: f64 = backends
+            .iter()
+            .map(|t| counter(t, "chat_turns_total"))
+            .sum();
+        let requests = counter(&frontend, "http_requests_total");
+        let moved = created >= created_before + 3.0
+            && turns >= turns_before + 1.0
+            && requests >= frontend_before + 4.0;
+        if moved {
+            for text in &backends {
+                let missing: Vec<&&str> = BACKEND_SERIES
+                    .iter()
+                    .filter(|s| !has_series(text, s))
+                    .collect();
+                ensure!(
+                    missing.is_empty(),
+                    "the backend's /metrics lacks {missing:?}"
+                );
+            }
+            let missing: Vec<&&str> = FRONTEND_SERIES
+                .iter()
+                .filter(|s| !has_series(&frontend, s))
+                .collect();
+            ensure!(
+                missing.is_empty(),
+                "the frontend's /metrics lacks {missing:?}"
+            );
+            let seconds = sent.elapsed().as_secs_f64();
+            println!(
+                "      both services export the dashboard's and the alerts' series; the counters \
+                 moved within {seconds:.1}s ({} backend instance(s))",
+                backends.len()
+            );
+            return Ok(
+                json!({"counters_moved_within_seconds": seconds, "backend_instances": backends.len()}),
+            );
+        }
+        ensure!(
+            sent.elapsed() < METRICS_WITHIN,
+            "the counters did not move within {}s: tasks created {created_before} -> {created}, \
+             chat turns {turns_before} -> {turns}, frontend requests {frontend_before} -> {requests}",
+            METRICS_WITHIN.as_secs()
+        );
+        sleep(Duration::from_secs(1));
+    }
+}
+
+async fn frontend_metrics(stack: &Stack) -> anyhow::Result<String> {
+    let body = stack
+        .call(Method::GET, "/metrics", None, None)
+        .await?
+        .expect(200)?;
+    body.as_str()
+        .map(str::to_owned)
+        .context("the frontend's /metrics is not text")
+}
+
+/// Whether `text` (Prometheus exposition) has a sample of `name`.
+fn has_series(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        line.strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+    })
+}
+
+/// The sum of every sample of `name` in `text`.
+fn counter(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// `--chaos`: a backend is killed with no warning under steady traffic. Requests in flight may
 /// fail, but quickly and with a 5xx; the stack serves again by itself within [`RECOVERY_BOUND`];
 /// every write it acknowledged is still there.
@@ -356,4 +487,24 @@ fn tally_json(tally: &Tally) -> Value {
         "failing_seconds": tally.failing_for.map(|d| d.as_secs_f64()),
         "slowest_failure_seconds": tally.slowest_failure.as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXPOSITION: &str = "# TYPE chat_turns_total counter\n\
+        chat_turns_total{outcome=\"ok\"} 3\n\
+        chat_turns_total{outcome=\"error\"} 1\n\
+        chat_turns_total_other 9\n\
+        db_up 1\n";
+
+    #[test]
+    fn counters_sum_every_labelled_sample_of_exactly_that_name() {
+        assert_eq!(counter(EXPOSITION, "chat_turns_total"), 4.0);
+        assert_eq!(counter(EXPOSITION, "db_up"), 1.0);
+        assert_eq!(counter(EXPOSITION, "absent_total"), 0.0);
+        assert!(has_series(EXPOSITION, "db_up"));
+        assert!(!has_series(EXPOSITION, "chat_turns"));
+    }
 }

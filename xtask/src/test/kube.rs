@@ -196,8 +196,16 @@ fn lifecycle_steps(
     let ui = stack
         .ui_url
         .context("up recorded no UI URL (is the frontend a NodePort?)")?;
-    let outcomes = e2e::run_scenarios(&ui, &e2e::functional())?;
-    e2e::summarize(&outcomes)?;
+    // The user's second command: the functional scenarios, and the metrics of both services
+    // (the backend's read through the API server's pod proxy).
+    let functional_report = bench.work.join(format!("{namespace}-functional.json"));
+    cmd!(
+        sh,
+        "{xtask} test-e2e --target kube --report {functional_report}"
+    )
+    .env(STACK_FILE_VARIABLE, &stack_file)
+    .run()
+    .context("cargo xtask test-e2e --target kube")?;
 
     let status = cmd!(sh, "{xtask} status")
         .env(STACK_FILE_VARIABLE, &stack_file)

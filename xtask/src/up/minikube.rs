@@ -103,6 +103,35 @@ fn ingress_enabled_in(text: &str) -> bool {
 }
 
 /// Reads `minikube docker-env --shell none` output: `KEY=VALUE` lines.
+/// A connection to the Docker Engine inside the Minikube profile (what `minikube docker-env`
+/// names: a TCP address with TLS client certificates).
+pub fn engine(profile: &str) -> anyhow::Result<bollard::Docker> {
+    let minikube =
+        project::require_tool("minikube", "see https://minikube.sigs.k8s.io/docs/start/")?;
+    let sh = Shell::new().context("starting a shell")?;
+    let text = cmd!(sh, "{minikube} -p {profile} docker-env --shell none")
+        .read()
+        .context("reading `minikube docker-env`")?;
+    let vars = parse_docker_env(&text);
+    let var = |name: &str| {
+        vars.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .with_context(|| format!("`minikube docker-env` gave no {name}"))
+    };
+    let host = var("DOCKER_HOST")?;
+    let certs = PathBuf::from(var("DOCKER_CERT_PATH")?);
+    bollard::Docker::connect_with_ssl(
+        &host,
+        &certs.join("key.pem"),
+        &certs.join("cert.pem"),
+        &certs.join("ca.pem"),
+        120,
+        bollard::API_DEFAULT_VERSION,
+    )
+    .with_context(|| format!("connecting to Minikube's Docker Engine at {host}"))
+}
+
 fn parse_docker_env(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| line.trim().split_once('='))

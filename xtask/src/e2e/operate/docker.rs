@@ -186,6 +186,23 @@ impl DockerStack {
         Ok(response.status().as_u16())
     }
 
+    /// The backend's `/metrics` text (through its published port).
+    pub async fn backend_metrics(&self) -> anyhow::Result<Vec<String>> {
+        let port = images::check::published_port(&self.docker, BACKEND, 8000).await?;
+        let text = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .context("asking the backend's /metrics")?
+            .error_for_status()
+            .context("the backend's /metrics")?
+            .text()
+            .await
+            .context("reading the backend's /metrics")?;
+        Ok(vec![text])
+    }
+
     /// How often the engine restarted each container.
     pub async fn restarts(&self) -> anyhow::Result<BTreeMap<String, i64>> {
         let mut restarts = BTreeMap::new();

@@ -96,35 +96,48 @@ impl KubeStack {
             .map_err(|_| anyhow::anyhow!("the release inputs' lock is poisoned"))?
             .clone()
             .context("the stack record has no release inputs; run `cargo xtask up` again")?;
-        let Some(registry) = inputs.registry.as_deref() else {
-            bail!(
-                "--rolling pushes a new image to the stack's registry; this {} stack has none \
-                 (Minikube's images live in its own engine): use `--target kube --registry`",
-                self.target
-            );
-        };
         let tag = inputs
             .set_string
             .iter()
             .find_map(|s| s.strip_prefix("image.tag="))
             .context("the stack record names no image tag; run `cargo xtask up` again")?;
-        let new_tag = super::rollout_tag(tag);
-        let base = format!("{registry}/{}:{tag}", service.image);
-        let new_image = format!("{registry}/{}:{new_tag}", service.image);
-        let digest = block_on(async {
-            let docker = images::connect(None).await?;
-            derive::derive(&docker, &base, &new_image, &new_image).await?;
-            push::push(&docker, &new_image).await?;
-            crate::up::kube::pushed_digest(&docker, registry, service.image, &new_tag).await
-        })??;
-        let digest_key = format!("{}.image.digest=", service.binary);
-        let mut set_string: Vec<String> = inputs
+        let current_tag = inputs
             .set_string
             .iter()
-            .filter(|s| !s.starts_with(&digest_key))
-            .cloned()
-            .collect();
-        set_string.push(format!("{digest_key}{digest}"));
+            .find_map(|s| s.strip_prefix(&format!("{}.image.tag=", service.binary)))
+            .unwrap_or(tag);
+        let new_tag = super::rollout_tag(tag);
+        let mut set_string = inputs.set_string.clone();
+        // Where the images live decides how the release names the new one: pinned by its
+        // registry digest (kube), or by a tag of its own in Minikube's engine.
+        let (key, value) = match inputs.registry.as_deref() {
+            Some(registry) => {
+                let base = format!("{registry}/{}:{current_tag}", service.image);
+                let new_image = format!("{registry}/{}:{new_tag}", service.image);
+                let digest = block_on(async {
+                    let docker = images::connect(None).await?;
+                    derive::derive(&docker, &base, &new_image, &new_image).await?;
+                    push::push(&docker, &new_image).await?;
+                    crate::up::kube::pushed_digest(&docker, registry, service.image, &new_tag).await
+                })??;
+                (format!("{}.image.digest=", service.binary), digest)
+            }
+            None => {
+                let profile = self
+                    .cluster
+                    .context
+                    .clone()
+                    .unwrap_or_else(|| "minikube".to_owned());
+                let docker = crate::up::minikube::engine(&profile)?;
+                let base = format!("{}:{current_tag}", service.image);
+                let new_image = format!("{}:{new_tag}", service.image);
+                block_on(derive::derive(&docker, &base, &new_image, &new_image))??;
+                (format!("{}.image.tag=", service.binary), new_tag.clone())
+            }
+        };
+        set_string.retain(|s| !s.starts_with(&key));
+        set_string.push(format!("{key}{value}"));
+        let expected = value;
         let release = Release {
             name: self.release.clone(),
             namespace: self.namespace.clone(),
@@ -162,7 +175,10 @@ impl KubeStack {
                 Some(format!("{} ({image})", p.metadata.name.clone()?))
             })
             .collect::<Vec<_>>();
-        let stale: Vec<&String> = instances.iter().filter(|i| !i.contains(&digest)).collect();
+        let stale: Vec<&String> = instances
+            .iter()
+            .filter(|i| !i.contains(&expected))
+            .collect();
         if !stale.is_empty() {
             bail!("pods still run the old image after the upgrade: {stale:?}");
         }
@@ -231,6 +247,37 @@ impl KubeStack {
             }
         }
         Ok(memory)
+    }
+
+    /// Each running backend pod's `/metrics` text, through the API server's pod proxy.
+    pub async fn backend_metrics(&self, port: u16) -> anyhow::Result<Vec<String>> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let listed = pods
+            .list(&ListParams::default().labels(&self.selector("backend")))
+            .await
+            .context("listing the backend pods")?;
+        let mut texts = Vec::new();
+        for pod in listed.items {
+            let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+            let Some(name) = pod
+                .metadata
+                .name
+                .filter(|_| running && pod.metadata.deletion_timestamp.is_none())
+            else {
+                continue;
+            };
+            let request = hyper::Request::get(format!(
+                "/api/v1/namespaces/{}/pods/{name}:{port}/proxy/metrics",
+                self.namespace
+            ))
+            .body(Vec::new())
+            .context("building the metrics request")?;
+            texts.push(self.client.request_text(request).await.with_context(|| {
+                format!("reading pod {name}'s /metrics through the API server")
+            })?);
+        }
+        anyhow::ensure!(!texts.is_empty(), "no backend pod runs");
+        Ok(texts)
     }
 
     /// Container restarts of each of the release's pods.

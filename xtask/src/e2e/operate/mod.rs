@@ -107,6 +107,15 @@ impl Operator {
         }
     }
 
+    /// The `/metrics` text of each backend instance (the UI's origin does not publish it).
+    pub fn backend_metrics(&self) -> anyhow::Result<Vec<String>> {
+        match self {
+            Self::Docker(stack) => block_on(stack.backend_metrics())?,
+            Self::Kube(stack) => block_on(stack.backend_metrics(crate::images::SERVICES[0].port))?,
+            Self::Url(_) => Err(self.refuse("reading the backend's /metrics")),
+        }
+    }
+
     /// Resident memory of each running instance, in bytes.
     pub fn memory(&self) -> anyhow::Result<BTreeMap<String, u64>> {
         match self {
