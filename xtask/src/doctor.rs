@@ -20,6 +20,10 @@ struct Tool {
     install: &'static str,
 }
 
+/// The tools without which a suite of `cargo xtask test` cannot run (it is skipped outside CI
+/// and fails in CI); the Docker Engine, PostgreSQL and the Python tools are checked beside them.
+const TEST_NEEDS: [&str; 3] = ["promtool", "chromium", "chromedriver"];
+
 const TOOLS: &[Tool] = &[
     Tool {
         program: "cargo",
@@ -150,6 +154,69 @@ impl Doctor {
             }
         }
         println!("{missing} missing");
+        println!();
+        let up = self.verdict_up();
+        let test = verdict_test(postgres.is_some());
+        match &up {
+            Ok(line) => println!("up:   can run ({line})"),
+            Err(line) => println!("up:   cannot run: {line}"),
+        }
+        match &test {
+            Ok(()) => println!(
+                "test: every suite can run (the `kube` suite also needs a cluster: KUBECONFIG)"
+            ),
+            Err(line) => println!("test: {line}"),
+        }
+        if up.is_err() || test.is_err() {
+            anyhow::bail!("this machine cannot run everything yet: install what is listed above");
+        }
         Ok(())
+    }
+
+    /// Whether `cargo xtask up` (the target it would pick) has what it needs.
+    fn verdict_up(&self) -> Result<String, String> {
+        let machine = crate::up::prereqs::Machine::probe(None);
+        let (target, why) = machine.pick();
+        let missing = machine.missing(target, false);
+        if missing.is_empty() {
+            Ok(format!("target {}: {why}", target.name()))
+        } else {
+            Err(format!(
+                "target {} lacks {}",
+                target.name(),
+                missing
+                    .iter()
+                    .map(|m| format!("{} ({})", m.what, m.fix))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    }
+}
+
+/// Whether every suite of `cargo xtask test` has its tools (outside CI the ones without are
+/// skipped, loudly; in CI they fail).
+fn verdict_test(postgres: bool) -> Result<(), String> {
+    let mut lacking: Vec<&str> = TEST_NEEDS
+        .iter()
+        .copied()
+        .filter(|program| which::which(program).is_err())
+        .collect();
+    if !postgres {
+        lacking.push("postgres");
+    }
+    if !pytools::is_installed() {
+        lacking.push("python tools");
+    }
+    if !crate::up::docker::engine_answers() {
+        lacking.push("a Docker Engine that answers");
+    }
+    if lacking.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "suites would be skipped (outside CI) or fail (in CI) for want of: {}",
+            lacking.join(", ")
+        ))
     }
 }

@@ -12,7 +12,7 @@ pub mod docker;
 pub mod kube;
 mod local;
 pub mod minikube;
-mod prereqs;
+pub mod prereqs;
 mod secret;
 pub mod state;
 
