@@ -75,10 +75,6 @@ pub fn up(
     crate::runtime::block_on(async {
         let docker = images::connect(None).await?;
         ensure_network_and_volume(&docker).await?;
-        // Replace the containers of a previous `up` (an upgrade); the volume keeps the data.
-        for name in [FRONTEND, BACKEND] {
-            remove_container(&docker, name).await?;
-        }
         // The server of a previous `up --postgres` keeps the data, as the volume does.
         let previous = super::state::Stack::load()?.and_then(|stack| stack.database);
         let database = match (postgres, previous) {
@@ -106,19 +102,17 @@ pub fn up(
         if let Some(server) = &database {
             env.push(format!("DATABASE_URL={}", server.url("todo", "postgres")));
         }
-        let mut config = images::check::locked_down_config(
+        let mut backend_config = images::check::locked_down_config(
             &format!("{}:{tag}", backend.image),
             backend.port,
             NETWORK,
             env,
         );
-        let host = config.host_config.get_or_insert_default();
+        let host = backend_config.host_config.get_or_insert_default();
         host.binds = Some(vec![format!("{VOLUME}:/data")]);
         publish(host, backend.port, api_port);
-        alias(&mut config, BACKEND_ALIAS);
-        run(&docker, BACKEND, config).await?;
-
-        let mut config = images::check::locked_down_config(
+        alias(&mut backend_config, BACKEND_ALIAS);
+        let mut frontend_config = images::check::locked_down_config(
             &format!("{}:{tag}", frontend.image),
             frontend.port,
             NETWORK,
@@ -128,16 +122,38 @@ pub fn up(
             )],
         );
         publish(
-            config.host_config.get_or_insert_default(),
+            frontend_config.host_config.get_or_insert_default(),
             frontend.port,
             ui_port,
         );
-        run(&docker, FRONTEND, config).await?;
-
-        for (name, port) in [(BACKEND, api_port), (FRONTEND, ui_port)] {
-            if let Err(err) = wait_ready(port, timeout).await {
-                images::check::print_container_logs(&docker, name).await;
-                return Err(err.context(format!("{name} did not become ready")));
+        let wanted = [(BACKEND, backend_config), (FRONTEND, frontend_config)];
+        let mut labelled = Vec::new();
+        let mut unchanged = true;
+        for (name, config) in wanted {
+            let (config, same) = label_with_digest(&docker, name, config).await?;
+            unchanged &= same;
+            labelled.push((name, config));
+        }
+        if unchanged {
+            println!(
+                "==> unchanged: both containers already run these images with this configuration; \
+                 left running"
+            );
+        } else {
+            ensure_ports_free(&docker, [(api_port, "--api-port"), (ui_port, "--ui-port")]).await?;
+            // Replace the containers of a previous `up` (an upgrade); the volume keeps the data.
+            for name in [FRONTEND, BACKEND] {
+                remove_container(&docker, name).await?;
+            }
+            let started = start_and_wait(&docker, labelled, [api_port, ui_port], timeout).await;
+            if let Err(err) = started {
+                for name in [FRONTEND, BACKEND] {
+                    remove_container(&docker, name).await?;
+                }
+                return Err(err.context(
+                    "no container of the stack is left running (the data volume and any \
+                     PostgreSQL files are kept); fix the cause and run `cargo xtask up` again",
+                ));
             }
         }
         println!();
@@ -155,6 +171,104 @@ pub fn up(
         println!("       stop with `cargo xtask down --target docker`");
         anyhow::Ok(database)
     })?
+}
+
+/// The label with the digest of what a container was created from (its image's id and the
+/// rest of its configuration), so an `up` with nothing changed leaves it running.
+pub const CONFIG_DIGEST_LABEL: &str = "dev.todo-chatbot.config-digest";
+
+/// Adds the digest label to `config`; also says whether the container `name` runs with the
+/// same digest now.
+async fn label_with_digest(
+    docker: &Docker,
+    name: &str,
+    mut config: bollard::models::ContainerCreateBody,
+) -> anyhow::Result<(bollard::models::ContainerCreateBody, bool)> {
+    use sha2::{Digest, Sha256};
+    let reference = config.image.clone().unwrap_or_default();
+    let image_id = docker
+        .inspect_image(&reference)
+        .await
+        .with_context(|| format!("inspecting {reference}"))?
+        .id
+        .unwrap_or_default();
+    // The tag follows the commit even when the bytes do not: the image's id stands for it.
+    let mut hashed = config.clone();
+    hashed.image = Some(image_id);
+    let digest = format!(
+        "{:x}",
+        Sha256::digest(
+            serde_json::to_vec(&hashed).context("encoding the container configuration")?
+        )
+    );
+    let running = match docker.inspect_container(name, None).await {
+        Ok(container) => {
+            container.state.and_then(|s| s.running).unwrap_or(false)
+                && container
+                    .config
+                    .and_then(|c| c.labels)
+                    .and_then(|l| l.get(CONFIG_DIGEST_LABEL).cloned())
+                    .as_deref()
+                    == Some(digest.as_str())
+        }
+        Err(_) => false,
+    };
+    config
+        .labels
+        .get_or_insert_default()
+        .insert(CONFIG_DIGEST_LABEL.to_owned(), digest);
+    Ok((config, running))
+}
+
+/// Fails, before anything is replaced, when a host port is held by something other than the
+/// stack's own containers (which give theirs up when they are replaced).
+async fn ensure_ports_free(docker: &Docker, ports: [(u16, &str); 2]) -> anyhow::Result<()> {
+    let mut own = Vec::new();
+    for name in [BACKEND, FRONTEND] {
+        if let Ok(container) = docker.inspect_container(name, None).await {
+            let bindings = container
+                .host_config
+                .and_then(|h| h.port_bindings)
+                .unwrap_or_default();
+            own.extend(
+                bindings
+                    .into_values()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|b| b.host_port?.parse::<u16>().ok()),
+            );
+        }
+    }
+    for (port, flag) in ports {
+        if !own.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            bail!(
+                "port {port} on 127.0.0.1 is taken by another program: pick a free one with \
+                 {flag} (the running stack, if any, is left as it is)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Creates and starts the containers in order, then waits until each answers `/readyz` on its
+/// host port; a container that does not become ready has its last log lines printed.
+async fn start_and_wait(
+    docker: &Docker,
+    containers: Vec<(&str, bollard::models::ContainerCreateBody)>,
+    ports: [u16; 2],
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let names: Vec<&str> = containers.iter().map(|(name, _)| *name).collect();
+    for (name, config) in containers {
+        run(docker, name, config).await?;
+    }
+    for (name, port) in names.into_iter().zip(ports) {
+        if let Err(err) = wait_ready(port, timeout).await {
+            images::check::print_container_logs(docker, name).await;
+            return Err(err.context(format!("{name} did not become ready")));
+        }
+    }
+    Ok(())
 }
 
 /// A PostgreSQL server for the stack on this machine, listening on the network's gateway

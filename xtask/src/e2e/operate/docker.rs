@@ -20,7 +20,10 @@ use crate::{
     images::{self, Service, derive},
     postgres::Server,
     up::{
-        docker::{BACKEND, BACKEND_ALIAS, FRONTEND, NETWORK, remove_container, wait_ready},
+        docker::{
+            BACKEND, BACKEND_ALIAS, CONFIG_DIGEST_LABEL, FRONTEND, NETWORK, remove_container,
+            wait_ready,
+        },
         state::Stack,
     },
 };
@@ -82,10 +85,13 @@ impl DockerStack {
             )]
             .into(),
         );
+        // Not what `up` made: the next `up` replaces it (and publishes the API port again).
+        let mut labels = old_config.labels.unwrap_or_default();
+        labels.remove(CONFIG_DIGEST_LABEL);
         let config = ContainerCreateBody {
             image: Some(new_image.clone()),
             env: old_config.env,
-            labels: old_config.labels,
+            labels: Some(labels),
             user: old_config.user,
             cmd: old_config.cmd,
             entrypoint: old_config.entrypoint,
