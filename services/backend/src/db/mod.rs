@@ -250,6 +250,16 @@ impl Database {
     }
 }
 
+/// Whether `database` names an in-memory SQLite database: `:memory:`, or the `file:` URI that
+/// sqlx gives one (`file:sqlx-in-memory-N`, or any `mode=memory`). No file, so no lock file.
+fn is_in_memory(database: &Path) -> bool {
+    let name = database.to_string_lossy();
+    name == ":memory:"
+        || name.starts_with("file:sqlx-in-memory-")
+        || name.starts_with("file::memory:")
+        || (name.starts_with("file:") && name.contains("mode=memory"))
+}
+
 /// The longest wait for another process's SQLite migrations to finish.
 const SQLITE_MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(60);
 
@@ -261,7 +271,7 @@ async fn sqlite_migration_lock(
     database: &Path,
 ) -> Result<Option<std::fs::File>, sqlx::migrate::MigrateError> {
     use sqlx::migrate::MigrateError;
-    if database == Path::new(":memory:") {
+    if is_in_memory(database) {
         return Ok(None);
     }
     let mut lock_path = database.as_os_str().to_owned();
@@ -354,6 +364,21 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn in_memory_databases_take_no_lock_file() {
+        for name in [
+            ":memory:",
+            "file:sqlx-in-memory-0",
+            "file::memory:?cache=shared",
+            "file:todo?mode=memory",
+        ] {
+            assert!(is_in_memory(Path::new(name)), "{name}");
+        }
+        for name in ["/data/todo.db", "todo.db", "file-todo.db"] {
+            assert!(!is_in_memory(Path::new(name)), "{name}");
+        }
+    }
 
     #[test]
     fn channel_binding_is_removed_and_other_parameters_are_kept() {
