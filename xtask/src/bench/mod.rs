@@ -41,9 +41,12 @@ impl Bench {
 /// is measured, and `images`, `up` and `bench` share one release build.
 fn shipped_backend(sh: &Shell) -> anyhow::Result<PathBuf> {
     println!("building the static release binaries (as `cargo xtask images` does)");
-    fastpath::build_static_binaries(sh, &SERVICES)?;
+    fastpath::build_static_binaries(sh, &SERVICES, fastpath::BuildProfile::Release)?;
     let [backend, _] = &SERVICES;
-    Ok(fastpath::binary_path(backend))
+    Ok(fastpath::binary_path(
+        backend,
+        fastpath::BuildProfile::Release,
+    ))
 }
 
 /// A secret for the servers under test only; generated per run, never stored.

@@ -39,6 +39,10 @@ pub struct Images {
     /// After building, copy the images into this Minikube profile with `minikube image load`.
     #[arg(long, value_name = "PROFILE")]
     load: Option<String>,
+    /// The Cargo profile of the binaries: `release` (what users ship) or `stack` (quick
+    /// rebuilds for a stack under development).
+    #[arg(long, value_enum, default_value_t)]
+    pub build_profile: fastpath::BuildProfile,
     /// Build from `deploy/docker/Dockerfile` (the engine must be able to pull `rust:1.95`).
     #[arg(long)]
     hermetic: bool,
@@ -119,7 +123,7 @@ impl Images {
             revision.tag = tag.clone();
         }
         if !self.hermetic {
-            fastpath::build_static_binaries(sh, &SERVICES)?;
+            fastpath::build_static_binaries(sh, &SERVICES, self.build_profile)?;
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -219,12 +223,16 @@ impl Images {
         labels: &[(String, String)],
         progress: &indicatif::ProgressBar,
     ) -> anyhow::Result<&'static str> {
-        let context = fastpath::context(service, labels)?;
+        let context = fastpath::context(service, self.build_profile, labels)?;
         // The identity of an image is what it runs, not which commit built it: the digest leaves
         // out the labels that change with every commit, so a commit that leaves the binary's
         // bytes as they were (docs, tests, the chart) reuses the image and rolls no pod. The
         // reused image keeps the revision of the commit that first built those bytes.
-        let digest = tags::hex_digest(&fastpath::context(service, &lasting_labels(labels))?);
+        let digest = tags::hex_digest(&fastpath::context(
+            service,
+            self.build_profile,
+            &lasting_labels(labels),
+        )?);
         let existing = if self.force {
             None
         } else {
@@ -280,6 +288,7 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
         registry: None,
         engine,
         load: None,
+        build_profile: fastpath::BuildProfile::Release,
         hermetic: false,
         tag: None,
         force: false,

@@ -37,6 +37,7 @@ pub struct Options {
     pub api_port: u16,
     /// Data in a PostgreSQL server on this machine instead of SQLite in the volume.
     pub postgres: bool,
+    pub build_profile: images::fastpath::BuildProfile,
 }
 
 /// True when a Docker Engine answers within a second or two.
@@ -62,13 +63,15 @@ pub fn up(
         ui_port,
         api_port,
         postgres,
+        build_profile,
     } = options;
     // The tag is fixed before the build, so an edit made while it runs cannot make the
     // containers ask for a tag that was never built.
     let tag = images::current_tag(sh)?;
-    println!("==> building the images (tag {tag})");
+    let profile = build_profile.name();
+    println!("==> building the images (tag {tag}, profile {profile})");
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
-    cmd!(sh, "{xtask} images --tag {tag}")
+    cmd!(sh, "{xtask} images --tag {tag} --build-profile {profile}")
         .run()
         .context("building the images")?;
     let secret = super::secret::auth_secret()?;

@@ -18,6 +18,7 @@ pub struct Options<'a> {
     pub registry: &'a str,
     pub values: &'a [PathBuf],
     pub set: &'a [String],
+    pub build_profile: images::fastpath::BuildProfile,
 }
 
 pub fn up(
@@ -30,11 +31,14 @@ pub fn up(
     block_on(cluster_api::connect(&placement.cluster))??;
     let registry = options.registry.trim_end_matches('/');
     let tag = images::current_tag(sh)?;
-    println!("==> building the images (tag {tag}) and pushing them to {registry}");
+    let profile = options.build_profile.name();
+    println!(
+        "==> building the images (tag {tag}, profile {profile}) and pushing them to {registry}"
+    );
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
     cmd!(
         sh,
-        "{xtask} images --registry {registry} --tag {tag} --push"
+        "{xtask} images --registry {registry} --tag {tag} --build-profile {profile} --push"
     )
     .run()
     .context("building and pushing the images")?;

@@ -13,8 +13,9 @@ use crate::{
 };
 
 pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow::Result<()> {
-    println!("==> building the services (the static release binaries the images carry)");
-    fastpath::build_static_binaries(sh, &SERVICES)?;
+    println!("==> building the services (static binaries, profile stack)");
+    let profile = fastpath::BuildProfile::Stack;
+    fastpath::build_static_binaries(sh, &SERVICES, profile)?;
     let logs = project::root().join("target").join("up");
     std::fs::create_dir_all(&logs).context("creating target/up")?;
     let [backend_service, frontend_service] = &SERVICES;
@@ -22,7 +23,7 @@ pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow:
 
     let backend = Server::start(
         "backend",
-        duct::cmd!(fastpath::binary_path(backend_service))
+        duct::cmd!(fastpath::binary_path(backend_service, profile))
             .dir(project::root())
             .env("PORT", api_port.to_string())
             .env("BIND", "127.0.0.1")
@@ -32,7 +33,7 @@ pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow:
     )?;
     let frontend = Server::start(
         "frontend",
-        duct::cmd!(fastpath::binary_path(frontend_service))
+        duct::cmd!(fastpath::binary_path(frontend_service, profile))
             .env("PORT", ui_port.to_string())
             .env("BIND", "127.0.0.1")
             .env("BACKEND_URL", &backend.base_url),

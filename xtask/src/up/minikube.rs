@@ -23,6 +23,7 @@ pub fn up(
     placement: &Resolved,
     values: &[PathBuf],
     set: &[String],
+    build_profile: images::fastpath::BuildProfile,
     timeout: Duration,
 ) -> anyhow::Result<(Option<String>, ReleaseInputs)> {
     let minikube =
@@ -57,7 +58,8 @@ pub fn up(
     // The tag is fixed before the build, so an edit made while it runs cannot make the chart
     // ask for a tag that was never built.
     let tag = images::current_tag(sh)?;
-    let mut images = cmd!(sh, "{xtask} images --tag {tag}");
+    let profile = build_profile.name();
+    let mut images = cmd!(sh, "{xtask} images --tag {tag} --build-profile {profile}");
     for (key, value) in parse_docker_env(&env_text) {
         images = images.env(key, value);
     }

@@ -150,6 +150,10 @@ pub struct Up {
     /// Host port of the API (docker and local targets).
     #[arg(long, default_value_t = 8000)]
     api_port: u16,
+    /// The Cargo profile of the binaries in the images: `stack` (quick rebuilds; the default on
+    /// docker and Minikube) or `release` (what users ship; the default on `--target kube`).
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    build_profile: Option<crate::images::fastpath::BuildProfile>,
     /// Keep the data in a PostgreSQL server that this machine runs from its installed
     /// binaries (docker target; what `test-e2e --db-outage` stops and starts), instead of SQLite.
     #[arg(long)]
@@ -199,9 +203,20 @@ impl Up {
         }
         println!("==> cargo xtask up --target {}", target.name());
         let timeout = std::time::Duration::from_secs(self.timeout);
+        let build_profile = self.build_profile.unwrap_or(match target {
+            Target::Kube => crate::images::fastpath::BuildProfile::Release,
+            _ => crate::images::fastpath::BuildProfile::Stack,
+        });
         let (ui_url, release_inputs, database) = match target {
             Target::Minikube => {
-                let (url, inputs) = minikube::up(sh, &placement, &self.values, &self.set, timeout)?;
+                let (url, inputs) = minikube::up(
+                    sh,
+                    &placement,
+                    &self.values,
+                    &self.set,
+                    build_profile,
+                    timeout,
+                )?;
                 (url, Some(inputs), None)
             }
             Target::Kube => {
@@ -212,6 +227,7 @@ impl Up {
                         registry: self.registry.as_deref().unwrap_or_default(),
                         values: &self.values,
                         set: &self.set,
+                        build_profile,
                     },
                     timeout,
                 )?;
@@ -224,6 +240,7 @@ impl Up {
                         ui_port: self.ui_port,
                         api_port: self.api_port,
                         postgres: self.postgres,
+                        build_profile,
                     },
                     timeout,
                 )?;
