@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{
     client::{Stack, User},
     operate::{Operator, Rolled},
-    traffic::{Tally, Traffic},
+    traffic::{Tally, Traffic, Workload},
 };
 use crate::{images::SERVICES, runtime::block_on};
 
@@ -372,10 +372,11 @@ fn during_outage(
     Ok((readiness, write.status.as_u16()))
 }
 
-/// `--soak D`: steady traffic for `duration`; each instance's memory after a warm-up and at the
+/// `--soak D`: steady traffic that keeps the data the same size (add a task, delete it) for
+/// `duration`; each instance's memory after a warm-up and at the
 /// end. Passes when nothing failed and no instance grew by 5% or more.
 pub fn soak(stack: &Stack, operator: &Operator, duration: Duration) -> anyhow::Result<Value> {
-    let traffic = block_on(Traffic::start(stack, 2))??;
+    let traffic = block_on(Traffic::start_with(stack, 2, Workload::Steady))??;
     sleep(Duration::from_secs(20));
     let start = operator.memory();
     let started = Instant::now();

@@ -93,6 +93,16 @@ impl Tally {
     }
 }
 
+/// What each worker does in a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// List the tasks, add one, without pause: every write is remembered and checked after.
+    Growing,
+    /// List the tasks, add one, delete it, with a short pause: the data stays the same size,
+    /// so whatever grows over time is the services' own (`--soak`).
+    Steady,
+}
+
 /// Running traffic; [`Traffic::stop`] ends it and returns the tally.
 pub struct Traffic {
     stop: Arc<AtomicBool>,
@@ -103,16 +113,23 @@ pub struct Traffic {
 const HARD_LIMIT: Duration = Duration::from_secs(900);
 
 impl Traffic {
-    /// Starts `workers` users' worth of traffic as the UI makes it: list the tasks, add one,
-    /// with a short pause between rounds.
+    /// Starts `workers` users' worth of [`Workload::Growing`] traffic as the UI makes it.
     pub async fn start(stack: &Stack, workers: usize) -> anyhow::Result<Self> {
+        Self::start_with(stack, workers, Workload::Growing).await
+    }
+
+    pub async fn start_with(
+        stack: &Stack,
+        workers: usize,
+        workload: Workload,
+    ) -> anyhow::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut set = JoinSet::new();
         for worker in 0..workers {
             let user = stack.sign_up(&format!("steady{worker}")).await?;
             let stack = stack.clone();
             let stop = stop.clone();
-            set.spawn(async move { run_worker(&stack, user, &stop).await });
+            set.spawn(async move { run_worker(&stack, user, &stop, workload).await });
         }
         Ok(Self { stop, workers: set })
     }
@@ -140,6 +157,7 @@ async fn run_worker(
     stack: &Stack,
     user: User,
     stop: &AtomicBool,
+    workload: Workload,
 ) -> (Tally, Option<(Instant, Instant)>) {
     let started = Instant::now();
     let mut tally = Tally::default();
@@ -157,13 +175,14 @@ async fn run_worker(
                 201,
             ),
         ];
+        let mut created = None;
         for (method, rest, body, want) in calls {
             tally.requests += 1;
             let sent = Instant::now();
             let failure = match stack.user_call(&user, method.clone(), rest, body).await {
                 Ok(answer) if answer.status.as_u16() == want => {
                     if let Some(id) = answer.body["id"].as_i64().filter(|_| want == 201) {
-                        acknowledged.push(id);
+                        created = Some(id);
                     }
                     None
                 }
@@ -176,6 +195,19 @@ async fn run_worker(
                 let now = Instant::now();
                 window = Some(window.map_or((now, now), |(first, _)| (first, now)));
             }
+        }
+        match (workload, created) {
+            (Workload::Growing, Some(id)) => acknowledged.push(id),
+            (Workload::Steady, Some(id)) => {
+                tally.requests += 1;
+                let path = format!("tasks/{id}");
+                let deleted = stack.user_call(&user, Method::DELETE, &path, None).await;
+                if !deleted.is_ok_and(|a| a.status.is_success()) {
+                    *tally.failures.entry("DELETE".to_owned()).or_default() += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ => {}
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
