@@ -39,14 +39,23 @@ pub struct Figures {
     pub requests: usize,
     pub requests_per_second: f64,
     pub errors: usize,
+    /// Users' actions that failed (a request, or what the action checks of the answer: a
+    /// sign-up without a token leaves every later action of that user failing without a
+    /// request).
+    pub failed_actions: usize,
     pub endpoints: Vec<Endpoint>,
 }
 
 impl Figures {
     pub fn print(&self) {
         println!(
-            "    {} users for {}s: {} requests, {:.1}/s, {} errors",
-            self.users, self.seconds, self.requests, self.requests_per_second, self.errors
+            "    {} users for {}s: {} requests, {:.1}/s, {} errors, {} failed actions",
+            self.users,
+            self.seconds,
+            self.requests,
+            self.requests_per_second,
+            self.errors,
+            self.failed_actions
         );
         println!(
             "      {:<42} {:>8} {:>7} {:>9} {:>9} {:>9}",
@@ -138,12 +147,19 @@ fn figures(metrics: &GooseMetrics, users: usize) -> Figures {
     let requests = endpoints.values().map(|e| e.requests).sum();
     let errors = endpoints.values().map(|e| e.errors).sum();
     let seconds = metrics.duration.max(1);
+    let failed_actions = metrics
+        .transactions
+        .iter()
+        .flatten()
+        .map(|t| t.fail_count)
+        .sum();
     Figures {
         users,
         seconds,
         requests,
         requests_per_second: requests as f64 / seconds as f64,
         errors,
+        failed_actions,
         endpoints: endpoints.into_values().collect(),
     }
 }

@@ -25,7 +25,21 @@ const TOOLS: [&str; 5] = [
     "update_task",
 ];
 
+/// The longest the scenario may take (rmcp's transport has no deadline of its own).
+const WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn mcp(stack: &Stack) -> anyhow::Result<()> {
+    tokio::time::timeout(WITHIN, steps(stack))
+        .await
+        .with_context(|| {
+            format!(
+                "the MCP scenario did not finish within {} s",
+                WITHIN.as_secs()
+            )
+        })?
+}
+
+async fn steps(stack: &Stack) -> anyhow::Result<()> {
     let ada = stack.sign_up("mcp-ada").await?;
     let bob = stack.sign_up("mcp-bob").await?;
     let client = connect(stack, Some(&ada.token)).await?;

@@ -178,12 +178,16 @@ fn load_with_replicas(
         println!("      autoscalers: {}", line.join("; "));
     }
     let value = serde_json::json!({"figures": figures, "autoscaler_replicas": replicas});
-    if figures.errors > 0 {
+    if figures.errors > 0 || figures.failed_actions > 0 {
         bail!(
-            "{} of {} requests failed under load",
+            "{} of {} requests failed under load, {} user actions failed",
             figures.errors,
-            figures.requests
+            figures.requests,
+            figures.failed_actions
         );
+    }
+    if figures.requests == 0 {
+        bail!("the simulated users made no request");
     }
     Ok(value)
 }
@@ -259,6 +263,13 @@ impl TestE2e {
                 bail!("no stack recorded: run `cargo xtask up` first, or pass --base-url URL")
             }
         };
+        let known: Vec<&str> = functional().iter().map(|(name, _)| *name).collect();
+        if let Some(unknown) = self.only.iter().find(|o| !known.contains(&o.as_str())) {
+            bail!(
+                "no scenario named `{unknown}`; the functional scenarios are {}",
+                known.join(", ")
+            );
+        }
         let modes = self.modes();
         let scenarios: Vec<_> = if modes.is_empty() || self.functional {
             functional()

@@ -52,7 +52,7 @@ pub fn rolling(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
         let rolled = operator.roll(service);
         let seconds = started.elapsed().as_secs_f64();
         sleep(Duration::from_secs(2));
-        let tally = block_on(traffic.stop())?;
+        let tally = block_on(traffic.stop())??;
         let rolled = rolled.with_context(|| format!("replacing the {}", service.binary))?;
         match &rolled {
             Rolled::Replaced { instances } => println!(
@@ -252,6 +252,7 @@ fn counter(text: &str, name: &str) -> f64 {
 /// every write it acknowledged is still there.
 pub fn chaos(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
     let probe = block_on(stack.sign_up("chaos-probe"))??;
+    let instances = operator.backend_instances()?;
     let traffic = block_on(Traffic::start(stack, WORKERS))??;
     sleep(Duration::from_secs(3));
     let victim = operator.kill_backend();
@@ -261,7 +262,7 @@ pub fn chaos(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .and_then(|_| wait_serving(stack, &probe, RECOVERY_BOUND));
     sleep(Duration::from_secs(3));
-    let tally = block_on(traffic.stop())?;
+    let tally = block_on(traffic.stop())??;
     let victim = victim?;
     println!("      killed {victim}; traffic: {}", tally.summary());
     let recovered = recovered.context("the stack did not serve again by itself")?;
@@ -270,12 +271,29 @@ pub fn chaos(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
         "      serving again {:.1}s after the kill",
         recovery.as_secs_f64()
     );
+    // With several backends the others serve at once: the killed one must come back too.
+    let replaced = loop {
+        if operator.backend_instances()? >= instances {
+            break killed.elapsed();
+        }
+        ensure!(
+            killed.elapsed() < RECOVERY_BOUND,
+            "{instances} backend(s) ran before the kill, fewer are ready {}s after it",
+            RECOVERY_BOUND.as_secs()
+        );
+        sleep(Duration::from_millis(500));
+    };
+    println!(
+        "      {instances} backend(s) ready again {:.1}s after the kill",
+        replaced.as_secs_f64()
+    );
     only_quick_server_errors(&tally)?;
     let kept = block_on(tally.check_acknowledged(stack))??;
     println!("      all {kept} acknowledged writes are there");
     Ok(json!({
         "killed": victim,
         "recovered_seconds": recovery.as_secs_f64(),
+        "instances_back_seconds": replaced.as_secs_f64(),
         "recovery_bound_seconds": RECOVERY_BOUND.as_secs(),
         "traffic": tally_json(&tally),
     }))
@@ -303,7 +321,7 @@ pub fn db_outage(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
     let returned = Instant::now();
     let recovered = wait_serving(stack, &probe, RECOVERY_BOUND);
     sleep(Duration::from_secs(2));
-    let tally = block_on(traffic.stop())?;
+    let tally = block_on(traffic.stop())??;
     println!("      traffic: {}", tally.summary());
     let (readiness, write_status) = outcome?;
     let recovery = recovered?.duration_since(returned);
@@ -373,10 +391,17 @@ fn during_outage(
 }
 
 /// `--soak D`: steady traffic that keeps the data the same size (add a task, delete it) for
-/// `duration`; each instance's memory after a warm-up and at the
-/// end. Passes when nothing failed and no instance grew by 5% or more.
+/// `duration`; each instance's memory after a warm-up and at the end. Passes when nothing
+/// failed, the traffic kept going, the same instances ran throughout (no restart), and none grew
+/// by 5% or more.
 pub fn soak(stack: &Stack, operator: &Operator, duration: Duration) -> anyhow::Result<Value> {
-    let traffic = block_on(Traffic::start_with(stack, 2, Workload::Steady))??;
+    let restarts_before = operator.restarts()?;
+    let traffic = block_on(Traffic::start_with(
+        stack,
+        2,
+        Workload::Steady,
+        duration + Duration::from_secs(120),
+    ))??;
     sleep(Duration::from_secs(20));
     let start = operator.memory();
     let started = Instant::now();
@@ -384,13 +409,35 @@ pub fn soak(stack: &Stack, operator: &Operator, duration: Duration) -> anyhow::R
         sleep(Duration::from_secs(1));
     }
     let end = operator.memory();
-    let tally = block_on(traffic.stop())?;
+    let tally = block_on(traffic.stop())??;
     let (start, end) = (start?, end?);
     println!("      traffic: {}", tally.summary());
+    let restarts_after = operator.restarts()?;
+    ensure!(
+        restarts_before == restarts_after,
+        "a container restarted during the soak: {restarts_before:?} -> {restarts_after:?}"
+    );
+    let gone: Vec<&String> = start
+        .keys()
+        .filter(|name| !end.contains_key(*name))
+        .collect();
+    ensure!(
+        gone.is_empty(),
+        "instances measured at the start were gone at the end: {gone:?}"
+    );
+    // Two users, about ten rounds a second each: far fewer requests means the traffic stopped.
+    ensure!(
+        tally.requests as f64 >= duration.as_secs_f64() * 2.0,
+        "only {} requests in {}s: the traffic did not keep going",
+        tally.requests,
+        duration.as_secs()
+    );
     let mut instances = Vec::new();
     let mut grown = Vec::new();
     for (name, before) in &start {
-        let Some(after) = end.get(name) else { continue };
+        let Some(after) = end.get(name) else {
+            continue;
+        };
         let growth = (*after as f64 - *before as f64) / (*before).max(1) as f64 * 100.0;
         println!(
             "      {name}: {:.1} MiB -> {:.1} MiB ({growth:+.1}%)",

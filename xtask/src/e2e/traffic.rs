@@ -109,19 +109,21 @@ pub struct Traffic {
     workers: JoinSet<(Tally, Option<(Instant, Instant)>)>,
 }
 
-/// The longest any traffic runs, whatever happens to the caller.
+/// The longest traffic runs unless told otherwise, whatever happens to the caller.
 const HARD_LIMIT: Duration = Duration::from_secs(900);
 
 impl Traffic {
     /// Starts `workers` users' worth of [`Workload::Growing`] traffic as the UI makes it.
     pub async fn start(stack: &Stack, workers: usize) -> anyhow::Result<Self> {
-        Self::start_with(stack, workers, Workload::Growing).await
+        Self::start_with(stack, workers, Workload::Growing, HARD_LIMIT).await
     }
 
+    /// Starts `workers` users doing `workload`, each stopping by itself after `limit`.
     pub async fn start_with(
         stack: &Stack,
         workers: usize,
         workload: Workload,
+        limit: Duration,
     ) -> anyhow::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut set = JoinSet::new();
@@ -129,17 +131,24 @@ impl Traffic {
             let user = stack.sign_up(&format!("steady{worker}")).await?;
             let stack = stack.clone();
             let stop = stop.clone();
-            set.spawn(async move { run_worker(&stack, user, &stop, workload).await });
+            set.spawn(async move { run_worker(&stack, user, &stop, workload, limit).await });
         }
         Ok(Self { stop, workers: set })
     }
 
-    pub async fn stop(self) -> Tally {
+    /// Stops the workers and adds up what they met; a worker that panicked is an error (its
+    /// share of the tally is lost, so no check may pass on the rest).
+    pub async fn stop(self) -> anyhow::Result<Tally> {
         let Self { stop, mut workers } = self;
         stop.store(true, Ordering::Relaxed);
         let mut tally = Tally::default();
         let mut window: Option<(Instant, Instant)> = None;
-        while let Some(Ok((worker_tally, worker_window))) = workers.join_next().await {
+        let mut lost = 0;
+        while let Some(joined) = workers.join_next().await {
+            let Ok((worker_tally, worker_window)) = joined else {
+                lost += 1;
+                continue;
+            };
             tally.merge(worker_tally);
             if let Some((first, last)) = worker_window {
                 window = Some(match window {
@@ -149,7 +158,11 @@ impl Traffic {
             }
         }
         tally.failing_for = window.map(|(first, last)| last - first);
-        tally
+        ensure!(
+            lost == 0,
+            "{lost} traffic worker(s) panicked; their requests went uncounted"
+        );
+        Ok(tally)
     }
 }
 
@@ -158,13 +171,14 @@ async fn run_worker(
     user: User,
     stop: &AtomicBool,
     workload: Workload,
+    limit: Duration,
 ) -> (Tally, Option<(Instant, Instant)>) {
     let started = Instant::now();
     let mut tally = Tally::default();
     let mut window: Option<(Instant, Instant)> = None;
     let mut acknowledged = Vec::new();
     let mut step = 0u64;
-    while !stop.load(Ordering::Relaxed) && started.elapsed() < HARD_LIMIT {
+    while !stop.load(Ordering::Relaxed) && started.elapsed() < limit {
         step += 1;
         let calls = [
             (Method::GET, "tasks?status=all", None, 200),

@@ -80,14 +80,20 @@ pub fn up(
         ensure_network_and_volume(&docker).await?;
         // The server of a previous `up --postgres` keeps the data, as the volume does.
         let previous = super::state::Stack::load()?.and_then(|stack| stack.database);
+        // A server this run starts is stopped again if the run fails: nothing would record it.
+        let mut started_now = false;
         let database = match (postgres, previous) {
             (true, Some(server)) => {
                 if !server.is_running() {
                     server.start()?;
+                    started_now = true;
                 }
                 Some(server)
             }
-            (true, None) => Some(start_postgres(&docker).await?),
+            (true, None) => {
+                started_now = true;
+                Some(start_postgres(&docker).await?)
+            }
             (false, Some(server)) => {
                 if server.is_running() {
                     server.stop()?;
@@ -100,64 +106,81 @@ pub fn up(
             }
             (false, None) => None,
         };
-        let [backend, frontend] = &SERVICES;
-        let mut env = vec![format!("BETTER_AUTH_SECRET={secret}")];
-        if let Some(server) = &database {
-            env.push(format!("DATABASE_URL={}", server.url("todo", "postgres")));
-        }
-        let mut backend_config = images::check::locked_down_config(
-            &format!("{}:{tag}", backend.image),
-            backend.port,
-            NETWORK,
-            env,
-        );
-        let host = backend_config.host_config.get_or_insert_default();
-        host.binds = Some(vec![format!("{VOLUME}:/data")]);
-        publish(host, backend.port, api_port);
-        alias(&mut backend_config, BACKEND_ALIAS);
-        let mut frontend_config = images::check::locked_down_config(
-            &format!("{}:{tag}", frontend.image),
-            frontend.port,
-            NETWORK,
-            vec![format!(
-                "BACKEND_URL=http://{BACKEND_ALIAS}:{}",
-                backend.port
-            )],
-        );
-        publish(
-            frontend_config.host_config.get_or_insert_default(),
-            frontend.port,
-            ui_port,
-        );
-        let wanted = [(BACKEND, backend_config), (FRONTEND, frontend_config)];
-        let mut labelled = Vec::new();
-        let mut unchanged = true;
-        for (name, config) in wanted {
-            let (config, same) = label_with_digest(&docker, name, config).await?;
-            unchanged &= same;
-            labelled.push((name, config));
-        }
-        if unchanged {
-            println!(
-                "==> unchanged: both containers already run these images with this configuration; \
-                 left running"
-            );
-        } else {
-            ensure_ports_free(&docker, [(api_port, "--api-port"), (ui_port, "--ui-port")]).await?;
-            // Replace the containers of a previous `up` (an upgrade); the volume keeps the data.
-            for name in [FRONTEND, BACKEND] {
-                remove_container(&docker, name).await?;
+        let containers = async {
+            let [backend, frontend] = &SERVICES;
+            let mut env = vec![format!("BETTER_AUTH_SECRET={secret}")];
+            if let Some(server) = &database {
+                env.push(format!("DATABASE_URL={}", server.url("todo", "postgres")));
             }
-            let started = start_and_wait(&docker, labelled, [api_port, ui_port], timeout).await;
-            if let Err(err) = started {
+            let mut backend_config = images::check::locked_down_config(
+                &format!("{}:{tag}", backend.image),
+                backend.port,
+                NETWORK,
+                env,
+            );
+            let host = backend_config.host_config.get_or_insert_default();
+            host.binds = Some(vec![format!("{VOLUME}:/data")]);
+            publish(host, backend.port, api_port);
+            alias(&mut backend_config, BACKEND_ALIAS);
+            let mut frontend_config = images::check::locked_down_config(
+                &format!("{}:{tag}", frontend.image),
+                frontend.port,
+                NETWORK,
+                vec![format!(
+                    "BACKEND_URL=http://{BACKEND_ALIAS}:{}",
+                    backend.port
+                )],
+            );
+            publish(
+                frontend_config.host_config.get_or_insert_default(),
+                frontend.port,
+                ui_port,
+            );
+            let wanted = [(BACKEND, backend_config), (FRONTEND, frontend_config)];
+            let mut labelled = Vec::new();
+            let mut unchanged = true;
+            for (name, config) in wanted {
+                let (config, same) = label_with_digest(&docker, name, config).await?;
+                unchanged &= same;
+                labelled.push((name, config));
+            }
+            if unchanged {
+                println!(
+                    "==> unchanged: both containers already run these images with this \
+                     configuration; left running"
+                );
+                for (name, port) in [(BACKEND, api_port), (FRONTEND, ui_port)] {
+                    wait_ready(port, timeout)
+                        .await
+                        .with_context(|| format!("{name} runs unchanged but is not ready"))?;
+                }
+            } else {
+                ensure_ports_free(&docker, [(api_port, "--api-port"), (ui_port, "--ui-port")])
+                    .await?;
+                // Replace the containers of a previous `up` (an upgrade); the volume keeps the data.
                 for name in [FRONTEND, BACKEND] {
                     remove_container(&docker, name).await?;
                 }
-                return Err(err.context(
-                    "no container of the stack is left running (the data volume and any \
-                     PostgreSQL files are kept); fix the cause and run `cargo xtask up` again",
-                ));
+                let started = start_and_wait(&docker, labelled, [api_port, ui_port], timeout).await;
+                if let Err(err) = started {
+                    for name in [FRONTEND, BACKEND] {
+                        remove_container(&docker, name).await?;
+                    }
+                    return Err(err.context(
+                        "no container of the stack is left running, nor a PostgreSQL server \
+                         this run started (the data volume and the PostgreSQL files are kept); \
+                         fix the cause and run `cargo xtask up` again",
+                    ));
+                }
             }
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(err) = containers {
+            if started_now && let Some(server) = &database {
+                let _ = server.stop();
+            }
+            return Err(err);
         }
         println!();
         println!("ready: UI  http://127.0.0.1:{ui_port}/");
@@ -330,6 +353,18 @@ pub fn down(purge: bool, database: Option<&crate::postgres::Server>) -> anyhow::
         let docker = images::connect(None).await?;
         for name in [FRONTEND, BACKEND] {
             remove_container(&docker, name).await?;
+        }
+        // Any other container of the stack (a rollout's `-next` that an error left behind).
+        let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&HashMap::from([("label", vec![UP_LABEL])]))
+            .build();
+        let others = docker
+            .list_containers(Some(options))
+            .await
+            .context("listing the stack's containers")?;
+        for name in others.iter().filter_map(|c| c.names.as_ref()?.first()) {
+            remove_container(&docker, name.trim_start_matches('/')).await?;
         }
         if let Some(server) = database
             && server.is_running()

@@ -12,9 +12,17 @@ use crate::{
     project,
 };
 
-pub fn up(sh: &Shell, ui_port: u16, api_port: u16, timeout: Duration) -> anyhow::Result<()> {
-    println!("==> building the services (static binaries, profile stack)");
-    let profile = fastpath::BuildProfile::Stack;
+pub fn up(
+    sh: &Shell,
+    ui_port: u16,
+    api_port: u16,
+    profile: fastpath::BuildProfile,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    println!(
+        "==> building the services (static binaries, profile {})",
+        profile.name()
+    );
     fastpath::build_static_binaries(sh, &SERVICES, profile)?;
     let logs = project::root().join("target").join("up");
     std::fs::create_dir_all(&logs).context("creating target/up")?;

@@ -150,8 +150,9 @@ pub struct Up {
     /// Host port of the API (docker and local targets).
     #[arg(long, default_value_t = 8000)]
     api_port: u16,
-    /// The Cargo profile of the binaries in the images: `stack` (quick rebuilds; the default on
-    /// docker and Minikube) or `release` (what users ship; the default on `--target kube`).
+    /// The Cargo profile of the binaries (in the images, or run as processes): `stack` (quick
+    /// rebuilds; the default on docker, Minikube and local) or `release` (what users ship; the
+    /// default on `--target kube`).
     #[arg(long, value_enum, value_name = "PROFILE")]
     build_profile: Option<crate::images::fastpath::BuildProfile>,
     /// Keep the data in a PostgreSQL server that this machine runs from its installed
@@ -251,7 +252,7 @@ impl Up {
                 )
             }
             Target::Local => {
-                return local::up(sh, self.ui_port, self.api_port, timeout);
+                return local::up(sh, self.ui_port, self.api_port, build_profile, timeout);
             }
         };
         state::Stack {

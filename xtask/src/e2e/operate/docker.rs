@@ -115,27 +115,37 @@ impl DockerStack {
         };
         let next = format!("{BACKEND}-next");
         remove_container(&self.docker, &next).await?;
-        self.docker
-            .create_container(
-                Some(CreateContainerOptionsBuilder::default().name(&next).build()),
-                config,
-            )
-            .await
-            .with_context(|| format!("creating {next}"))?;
-        self.docker
-            .start_container(&next, None)
-            .await
-            .with_context(|| format!("starting {next}"))?;
-        let port = images::check::published_port(&self.docker, &next, service.port).await?;
-        if let Err(err) = wait_ready(port, READY_WITHIN).await {
-            images::check::print_container_logs(&self.docker, &next).await;
-            remove_container(&self.docker, &next).await?;
-            return Err(err.context(format!(
-                "{new_image} did not become ready; the old backend still serves"
-            )));
+        let started = async {
+            self.docker
+                .create_container(
+                    Some(CreateContainerOptionsBuilder::default().name(&next).build()),
+                    config,
+                )
+                .await
+                .with_context(|| format!("creating {next}"))?;
+            self.docker
+                .start_container(&next, None)
+                .await
+                .with_context(|| format!("starting {next}"))?;
+            let port = images::check::published_port(&self.docker, &next, service.port).await?;
+            if let Err(err) = wait_ready(port, READY_WITHIN).await {
+                images::check::print_container_logs(&self.docker, &next).await;
+                return Err(err.context(format!("{new_image} did not become ready")));
+            }
+            anyhow::Ok(port)
         }
+        .await;
+        let port = match started {
+            Ok(port) => port,
+            Err(err) => {
+                let _ = remove_container(&self.docker, &next).await;
+                return Err(err.context("the new backend is removed; the old one still serves"));
+            }
+        };
         // SIGTERM with the engine's grace: the old backend drains, then exits.
-        remove_container(&self.docker, BACKEND).await?;
+        remove_container(&self.docker, BACKEND).await.with_context(|| {
+            format!("both backends may run now ({BACKEND} and {next}); `cargo xtask up` replaces them")
+        })?;
         self.docker
             .rename_container(
                 &next,
@@ -144,7 +154,9 @@ impl DockerStack {
                     .build(),
             )
             .await
-            .with_context(|| format!("renaming {next} to {BACKEND}"))?;
+            .with_context(|| {
+                format!("renaming {next} to {BACKEND}: the new backend serves as {next}; `cargo xtask up` replaces it")
+            })?;
         Ok(Rolled::Replaced {
             instances: vec![format!("{BACKEND} ({new_image}, API on 127.0.0.1:{port})")],
         })
@@ -164,6 +176,17 @@ impl DockerStack {
             .and_then(|s| s.pid)
             .filter(|pid| *pid > 0)
             .with_context(|| format!("{BACKEND} is not running"))?;
+        // The engine reports the process id in its own namespace: only when that process on
+        // this machine belongs to the container may it be signalled.
+        let id = container.id.unwrap_or_default();
+        let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        if id.is_empty() || !cgroup.contains(&id) {
+            anyhow::bail!(
+                "process {pid} on this machine is not {BACKEND}'s: the Docker Engine runs \
+                 elsewhere (a remote DOCKER_HOST, a VM), and --chaos on the docker target needs \
+                 the engine on this machine"
+            );
+        }
         let output = tokio::process::Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .output()
@@ -240,17 +263,18 @@ impl DockerStack {
                 .with_context(|| format!("{name} gave no statistics"))?
                 .with_context(|| format!("reading the statistics of {name}"))?;
             let memory_stats = stats.memory_stats.unwrap_or_default();
-            let usage = memory_stats.usage.unwrap_or_default();
-            let cache = memory_stats
+            // cgroup v2 calls it `anon`, v1 `rss` (`total_rss` with hierarchy).
+            let anonymous = memory_stats
                 .stats
                 .as_ref()
                 .and_then(|s| {
-                    s.get("inactive_file")
-                        .or_else(|| s.get("total_inactive_file"))
+                    s.get("anon")
+                        .or_else(|| s.get("total_rss"))
+                        .or_else(|| s.get("rss"))
                 })
                 .copied()
-                .unwrap_or_default();
-            memory.insert(name.to_owned(), usage.saturating_sub(cache));
+                .with_context(|| format!("the engine reports no anonymous memory for {name}"))?;
+            memory.insert(name.to_owned(), anonymous);
         }
         Ok(memory)
     }

@@ -7,7 +7,6 @@ use std::{collections::BTreeMap, time::Duration};
 
 use anyhow::{Context, bail};
 use k8s_openapi::api::{
-    apps::v1::Deployment,
     autoscaling::v1::HorizontalPodAutoscaler,
     core::v1::{Node, Pod},
 };
@@ -73,18 +72,25 @@ impl KubeStack {
         )
     }
 
+    /// Backend pods that are ready and not being deleted (a pod killed a moment ago is gone
+    /// from this count at once, while its Deployment's status may still show it).
     pub async fn backend_instances(&self) -> anyhow::Result<usize> {
-        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
-        let listed = deployments
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let listed = pods
             .list(&ListParams::default().labels(&self.selector("backend")))
             .await
-            .context("listing the backend Deployment")?;
+            .context("listing the backend pods")?;
         Ok(listed
             .items
             .iter()
-            .filter_map(|d| d.status.as_ref()?.ready_replicas)
-            .map(|n| usize::try_from(n).unwrap_or_default())
-            .sum())
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            })
+            .count())
     }
 
     /// A Helm upgrade of the release as `up` installed it, with `service`'s image replaced by a
