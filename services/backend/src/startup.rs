@@ -139,6 +139,7 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let timeout = state.config.request_timeout;
+    let draining = state.draining.clone();
     Router::new()
         .merge(routes::tasks::router())
         .merge(routes::auth::router())
@@ -154,6 +155,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(observability::track_requests))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(
+            draining,
+            shutdown::close_connections_while_draining,
+        ))
         .with_state(state)
 }
 

@@ -26,6 +26,10 @@ pub fn router(state: AppState) -> Router {
         .route("/mcp/{*path}", any(proxy::forward))
         .fallback(not_found)
         .layer(middleware::from_fn(observability::track_requests))
+        .layer(middleware::from_fn_with_state(
+            state.draining.clone(),
+            crate::shutdown::close_connections_while_draining,
+        ))
         .with_state(state)
 }
 

@@ -29,6 +29,25 @@ impl Draining {
     }
 }
 
+/// Middleware: while the server drains, every answer carries `Connection: close`. Clients (the
+/// frontend's pool to the backend, browsers, load balancers) then stop reusing their kept-alive
+/// connections before the graceful shutdown closes them; without it a request sent on an idle
+/// connection just as the server closes it is lost in flight.
+pub async fn close_connections_while_draining(
+    axum::extract::State(draining): axum::extract::State<Draining>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if draining.is_draining() {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 /// Waits for `signal`, marks the server draining, and keeps it serving for `delay`; completes
 /// when the graceful shutdown should begin.
 pub async fn drain_after(signal: impl Future<Output = ()>, draining: &Draining, delay: Duration) {

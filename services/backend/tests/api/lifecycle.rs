@@ -109,6 +109,11 @@ async fn after_the_signal_readyz_says_draining_while_requests_are_served_until_t
     let user = app.sign_up(&email("delay")).await;
     let ready = call(&app, reqwest::Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status, 200, "{:?}", ready.body);
+    let kept = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert!(
+        kept.headers().get("connection").is_none(),
+        "before the signal, connections are kept alive"
+    );
 
     let signalled = Instant::now();
     let server = app.begin_shutdown().expect("the server task");
@@ -130,6 +135,16 @@ async fn after_the_signal_readyz_says_draining_while_requests_are_served_until_t
     );
     let health = call(&app, reqwest::Method::GET, "/healthz", None, None).await;
     assert_eq!(health.status, 200, "liveness is not affected by draining");
+    // Clients are told to stop reusing their connections before the shutdown closes them.
+    let closing = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(
+        closing
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close"),
+        "answers during the drain close their connection"
+    );
     // A new connection is still accepted and served in full during the delay.
     let fresh = reqwest::Client::new();
     let created = send(

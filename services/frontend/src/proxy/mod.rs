@@ -55,6 +55,9 @@ fn client_builder(proxy_timeout: Duration) -> reqwest::ClientBuilder {
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        // Bodies pass through as the backend encoded them, whatever reqwest features another
+        // crate of the workspace turns on (one of them enables transparent gzip).
+        .no_gzip()
 }
 
 /// Forwards one request to the backend and relays its answer as it arrives.

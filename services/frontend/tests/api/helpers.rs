@@ -82,6 +82,9 @@ pub fn client() -> reqwest::Client {
     todo_frontend::install_tls_provider();
     reqwest::Client::builder()
         .no_proxy()
+        // The tests read the wire as it is (Content-Encoding included), even when another
+        // crate of the workspace turns on reqwest's transparent gzip.
+        .no_gzip()
         .timeout(WAIT)
         .build()
         .unwrap()
