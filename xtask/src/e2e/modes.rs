@@ -117,16 +117,21 @@ fn one_replica_outage(tally: &Tally) -> anyhow::Result<()> {
 }
 
 /// The series the dashboard and the alert rules read from each service.
-const BACKEND_SERIES: [&str; 9] = [
+/// On every backend instance.
+const BACKEND_SERIES: [&str; 6] = [
     "app_build_info",
     "db_up",
     "db_pool_connections",
     "http_requests_total",
     "http_request_duration_seconds_bucket",
+    "process_resident_memory_bytes",
+];
+/// On the instances that served such a request: a counter appears with its first count, so
+/// with several replicas these are looked for across them.
+const BACKEND_SERIES_WHEN_USED: [&str; 3] = [
     "todo_tasks_created_total",
     "chat_turns_total",
     "chat_turn_duration_seconds_bucket",
-    "process_resident_memory_bytes",
 ];
 const FRONTEND_SERIES: [&str; 5] = [
     "app_build_info",
@@ -190,6 +195,14 @@ pub fn metrics(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
                     "the backend's /metrics lacks {missing:?}"
                 );
             }
+            let missing: Vec<&&str> = BACKEND_SERIES_WHEN_USED
+                .iter()
+                .filter(|s| !backends.iter().any(|text| has_series(text, s)))
+                .collect();
+            ensure!(
+                missing.is_empty(),
+                "no backend instance's /metrics has {missing:?}"
+            );
             let missing: Vec<&&str> = FRONTEND_SERIES
                 .iter()
                 .filter(|s| !has_series(&frontend, s))

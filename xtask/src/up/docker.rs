@@ -31,6 +31,9 @@ pub const BACKEND_ALIAS: &str = "backend";
 /// The label on everything `up --target docker` creates.
 pub const UP_LABEL: &str = "dev.todo-chatbot.up";
 
+/// The services' drain on SIGTERM (`SHUTDOWN_DELAY_SECONDS`), within the engine's 30 s stop.
+const DRAIN_SECONDS: u64 = 2;
+
 /// How `up --target docker` runs the stack.
 pub struct Options {
     pub ui_port: u16,
@@ -108,7 +111,12 @@ pub fn up(
         };
         let containers = async {
             let [backend, frontend] = &SERVICES;
-            let mut env = vec![format!("BETTER_AUTH_SECRET={secret}")];
+            // A short drain on SIGTERM (answers carry `Connection: close` meanwhile), so a backend
+            // replaced next to a running one (`test-e2e --rolling`) loses no kept-alive request.
+            let mut env = vec![
+                format!("BETTER_AUTH_SECRET={secret}"),
+                format!("SHUTDOWN_DELAY_SECONDS={DRAIN_SECONDS}"),
+            ];
             if let Some(server) = &database {
                 env.push(format!("DATABASE_URL={}", server.url("todo", "postgres")));
             }
@@ -126,10 +134,10 @@ pub fn up(
                 &format!("{}:{tag}", frontend.image),
                 frontend.port,
                 NETWORK,
-                vec![format!(
-                    "BACKEND_URL=http://{BACKEND_ALIAS}:{}",
-                    backend.port
-                )],
+                vec![
+                    format!("BACKEND_URL=http://{BACKEND_ALIAS}:{}", backend.port),
+                    format!("SHUTDOWN_DELAY_SECONDS={DRAIN_SECONDS}"),
+                ],
             );
             publish(
                 frontend_config.host_config.get_or_insert_default(),
