@@ -155,8 +155,10 @@ impl Doctor {
         }
         println!("{missing} missing");
         println!();
-        let up = self.verdict_up();
-        let test = verdict_test(postgres.is_some());
+        // One probe of the machine (it asks the Docker Engine) for both verdicts.
+        let machine = crate::up::prereqs::Machine::probe(None);
+        let up = verdict_up(&machine);
+        let test = verdict_test(postgres.is_some(), machine.docker_engine);
         match &up {
             Ok(line) => println!("up:   can run ({line})"),
             Err(line) => println!("up:   cannot run: {line}"),
@@ -172,31 +174,29 @@ impl Doctor {
         }
         Ok(())
     }
+}
 
-    /// Whether `cargo xtask up` (the target it would pick) has what it needs.
-    fn verdict_up(&self) -> Result<String, String> {
-        let machine = crate::up::prereqs::Machine::probe(None);
-        let (target, why) = machine.pick();
-        let missing = machine.missing(target, false);
-        if missing.is_empty() {
-            Ok(format!("target {}: {why}", target.name()))
-        } else {
-            Err(format!(
-                "target {} lacks {}",
-                target.name(),
-                missing
-                    .iter()
-                    .map(|m| format!("{} ({})", m.what, m.fix))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        }
+/// Whether `cargo xtask up` (the target it would pick) has what it needs.
+fn verdict_up(machine: &crate::up::prereqs::Machine) -> Result<String, String> {
+    let (target, why) = machine.pick();
+    let missing = machine.missing(target, false);
+    if missing.is_empty() {
+        return Ok(format!("target {}: {why}", target.name()));
     }
+    Err(format!(
+        "target {} lacks {}",
+        target.name(),
+        missing
+            .iter()
+            .map(|m| format!("{} ({})", m.what, m.fix))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// Whether every suite of `cargo xtask test` has its tools (outside CI the ones without are
 /// skipped, loudly; in CI they fail).
-fn verdict_test(postgres: bool) -> Result<(), String> {
+fn verdict_test(postgres: bool, docker_engine: bool) -> Result<(), String> {
     let mut lacking: Vec<&str> = TEST_NEEDS
         .iter()
         .copied()
@@ -208,7 +208,7 @@ fn verdict_test(postgres: bool) -> Result<(), String> {
     if !pytools::is_installed() {
         lacking.push("python tools");
     }
-    if !crate::up::docker::engine_answers() {
+    if !docker_engine {
         lacking.push("a Docker Engine that answers");
     }
     if lacking.is_empty() {

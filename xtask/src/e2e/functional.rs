@@ -54,11 +54,7 @@ async fn requests_counted(stack: &Stack) -> anyhow::Result<f64> {
     ] {
         ensure!(text.contains(name), "/metrics has no {name} series");
     }
-    Ok(text
-        .lines()
-        .filter(|l| l.starts_with("http_requests_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum())
+    Ok(super::modes::counter(text, "http_requests_total"))
 }
 
 /// Sign-up, sign-in, me; a duplicate email, a wrong password and an unknown email; throttling.

@@ -241,21 +241,22 @@ async fn frontend_metrics(stack: &Stack) -> anyhow::Result<String> {
         .context("the frontend's /metrics is not text")
 }
 
-/// Whether `text` (Prometheus exposition) has a sample of `name`.
-fn has_series(text: &str, name: &str) -> bool {
-    text.lines().any(|line| {
+/// The sample lines of `name` in `text` (Prometheus exposition), and no other series.
+fn samples<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    text.lines().filter(move |line| {
         line.strip_prefix(name)
             .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
     })
 }
 
+/// Whether `text` has a sample of `name`.
+pub fn has_series(text: &str, name: &str) -> bool {
+    samples(text, name).next().is_some()
+}
+
 /// The sum of every sample of `name` in `text`.
-fn counter(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
+pub fn counter(text: &str, name: &str) -> f64 {
+    samples(text, name)
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }

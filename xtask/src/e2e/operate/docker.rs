@@ -17,7 +17,7 @@ use futures::StreamExt;
 
 use super::Rolled;
 use crate::{
-    images::{self, Service, derive},
+    images::{self, SERVICES, Service, derive},
     postgres::Server,
     up::{
         docker::{
@@ -205,7 +205,7 @@ impl DockerStack {
 
     /// The status the backend's own `/readyz` answers (through its published port).
     pub async fn backend_readiness(&self) -> anyhow::Result<u16> {
-        let port = images::check::published_port(&self.docker, BACKEND, 8000).await?;
+        let port = images::check::published_port(&self.docker, BACKEND, SERVICES[0].port).await?;
         let response = reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/readyz"))
             .timeout(Duration::from_secs(5))
@@ -217,7 +217,7 @@ impl DockerStack {
 
     /// The backend's `/metrics` text (through its published port).
     pub async fn backend_metrics(&self) -> anyhow::Result<Vec<String>> {
-        let port = images::check::published_port(&self.docker, BACKEND, 8000).await?;
+        let port = images::check::published_port(&self.docker, BACKEND, SERVICES[0].port).await?;
         let text = reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/metrics"))
             .timeout(Duration::from_secs(5))

@@ -74,14 +74,20 @@ impl KubeStack {
 
     /// Backend pods that are ready and not being deleted (a pod killed a moment ago is gone
     /// from this count at once, while its Deployment's status may still show it).
-    pub async fn backend_instances(&self) -> anyhow::Result<usize> {
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let listed = pods
-            .list(&ListParams::default().labels(&self.selector("backend")))
+    /// The namespace's pods that `selector` matches.
+    async fn pods(&self, selector: &str) -> anyhow::Result<Vec<Pod>> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        Ok(api
+            .list(&ListParams::default().labels(selector))
             .await
-            .context("listing the backend pods")?;
-        Ok(listed
-            .items
+            .with_context(|| format!("listing the pods ({selector})"))?
+            .items)
+    }
+
+    pub async fn backend_instances(&self) -> anyhow::Result<usize> {
+        Ok(self
+            .pods(&self.selector("backend"))
+            .await?
             .iter()
             .filter(|p| p.metadata.deletion_timestamp.is_none())
             .filter(|p| {
@@ -168,12 +174,7 @@ impl KubeStack {
             recorded.release_inputs = Some(now);
             recorded.save()?;
         }
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let running =
-            block_on(pods.list(&ListParams::default().labels(&self.selector(service.binary))))?
-                .context("listing the pods")?;
-        let instances = running
-            .items
+        let instances = block_on(self.pods(&self.selector(service.binary)))??
             .iter()
             .filter(|p| p.metadata.deletion_timestamp.is_none())
             .filter_map(|p| {
@@ -193,17 +194,14 @@ impl KubeStack {
 
     /// Deletes one ready backend pod with a grace period of zero (SIGKILL).
     pub async fn kill_backend(&self) -> anyhow::Result<String> {
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let listed = pods
-            .list(&ListParams::default().labels(&self.selector("backend")))
-            .await
-            .context("listing the backend pods")?;
-        let victim = listed
-            .items
+        let victim = self
+            .pods(&self.selector("backend"))
+            .await?
             .iter()
             .filter(|p| p.metadata.deletion_timestamp.is_none())
             .find_map(|p| p.metadata.name.clone())
             .context("no backend pod runs")?;
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         pods.delete(
             &victim,
             &DeleteParams {
@@ -257,13 +255,8 @@ impl KubeStack {
 
     /// Each running backend pod's `/metrics` text, through the API server's pod proxy.
     pub async fn backend_metrics(&self, port: u16) -> anyhow::Result<Vec<String>> {
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let listed = pods
-            .list(&ListParams::default().labels(&self.selector("backend")))
-            .await
-            .context("listing the backend pods")?;
         let mut texts = Vec::new();
-        for pod in listed.items {
+        for pod in self.pods(&self.selector("backend")).await? {
             let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
             let Some(name) = pod
                 .metadata
@@ -288,16 +281,9 @@ impl KubeStack {
 
     /// Container restarts of each of the release's pods.
     pub async fn restarts(&self) -> anyhow::Result<BTreeMap<String, i64>> {
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let listed = pods
-            .list(
-                &ListParams::default()
-                    .labels(&cluster_api::rollout::release_selector(&self.release)),
-            )
-            .await
-            .context("listing the pods")?;
-        Ok(listed
-            .items
+        Ok(self
+            .pods(&cluster_api::rollout::release_selector(&self.release))
+            .await?
             .into_iter()
             .map(|p| {
                 let restarts = p
