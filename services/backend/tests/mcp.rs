@@ -143,6 +143,17 @@ async fn each_tool_works_and_answers_as_the_contract_says() {
         completed,
         json!({"task_id": id, "status": "completed", "title": "Buy oat milk"})
     );
+    let (_, again) = call(
+        &client,
+        "complete_task",
+        json!({"user_id": me, "task_id": id}),
+    )
+    .await;
+    assert_eq!(
+        again,
+        json!({"task_id": id, "status": "completed", "title": "Buy oat milk", "already_completed": true}),
+        "completing it again says it was complete already"
+    );
     let (_, pending) = call(
         &client,
         "list_tasks",

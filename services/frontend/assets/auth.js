@@ -77,8 +77,12 @@ export function initAuth(onSignedIn) {
   byId('auth-form').addEventListener('submit', submit);
 }
 
-/** Shows the card, with an optional message (e.g. why the session ended). */
+/**
+ * Shows the card, with an optional message (e.g. why the session ended). A browser nobody has
+ * signed in on yet opens on "Create account"; one that has, on "Sign in".
+ */
 export function showAuth(message = '') {
+  setMode(session.returning() ? 'sign-in' : 'sign-up');
   byId('app-view').hidden = true;
   byId('account').hidden = true;
   byId('auth-view').hidden = false;

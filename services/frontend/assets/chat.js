@@ -1,6 +1,7 @@
 // The chat panel: the conversation's history, the turn in progress, and what each reply did.
 import { api, userPath } from './api.js';
 import { byId, h } from './dom.js';
+import { renderReply } from './reply.js';
 import { session } from './session.js';
 
 const SUGGESTIONS = ['Add a task to buy groceries', "What's pending?", 'Show me all my tasks'];
@@ -8,6 +9,8 @@ const CHANGES_TASKS = new Set(['add_task', 'complete_task', 'delete_task', 'upda
 
 let user = null;
 let conversationId = null;
+/** The user's conversations, most recently active first, as the API lists them. */
+let conversations = [];
 let busy = false;
 let tasksChanged = () => {};
 
@@ -40,6 +43,7 @@ function describe(call) {
     case 'add_task':
       return { kind: 'added', text: `Added ${named}${id}` };
     case 'complete_task':
+      if (output.already_completed) return { kind: 'completed', text: `${named}${id} was already complete` };
       return { kind: 'completed', text: `Completed ${named}${id}` };
     case 'delete_task':
       return { kind: 'deleted', text: `Deleted ${named}${id}` };
@@ -62,7 +66,7 @@ function bubble(role, text, toolCalls = [], { fresh = true } = {}) {
     'article',
     { class: `msg ${mine ? 'msg-user' : 'msg-assistant'}${fresh ? ' is-new' : ''}` },
     h('span', { class: 'visually-hidden' }, mine ? 'You said: ' : 'Assistant: '),
-    h('p', { class: 'msg-text' }, text),
+    mine ? h('p', { class: 'msg-text' }, text) : renderReply(text),
     actions.length > 0 &&
       h(
         'ul',
@@ -124,8 +128,10 @@ async function runTurn(message) {
   try {
     const body = conversationId ? { message, conversation_id: conversationId } : { message };
     const reply = await api('POST', userPath(user.id, 'chat'), body);
+    const started = conversationId !== reply.conversation_id;
     conversationId = reply.conversation_id;
     session.rememberConversation(user.id, conversationId);
+    if (started) loadConversations();
     messages().append(bubble('assistant', reply.response, reply.tool_calls));
     if ((reply.tool_calls ?? []).some((call) => CHANGES_TASKS.has(call.tool))) tasksChanged();
   } catch (error) {
@@ -143,21 +149,25 @@ async function runTurn(message) {
 }
 
 async function loadHistory() {
-  if (!conversationId) {
+  const wanted = conversationId;
+  if (!wanted) {
     showWelcomeIfEmpty();
     return;
   }
   try {
-    const result = await api('GET', userPath(user.id, `conversations/${conversationId}/messages`));
+    const result = await api('GET', userPath(user.id, `conversations/${wanted}/messages`));
+    // Another conversation was picked while this one loaded: that one wins.
+    if (conversationId !== wanted) return;
     const history = Array.isArray(result) ? result : (result?.messages ?? []);
     messages().replaceChildren(...history.map((m) => bubble(m.role, m.content, m.tool_calls, { fresh: false })));
     showWelcomeIfEmpty();
     scrollToEnd();
   } catch (error) {
-    if (error.status === 401) return;
+    if (error.status === 401 || conversationId !== wanted) return;
     if (error.status === 404 || error.status === 403) {
       conversationId = null;
       session.rememberConversation(user.id, null);
+      renderPicker();
       showWelcomeIfEmpty();
       return;
     }
@@ -165,9 +175,55 @@ async function loadHistory() {
   }
 }
 
+/** Grows the message box with its text up to 160 px; only beyond that may it scroll. */
 function autosize(textarea) {
   textarea.style.height = 'auto';
-  textarea.style.height = `${Math.min(textarea.scrollHeight, 160)}px`;
+  // scrollHeight leaves out the borders, which the border-box height includes.
+  const wanted = textarea.scrollHeight + textarea.offsetHeight - textarea.clientHeight;
+  textarea.style.height = `${Math.min(wanted, MAX_COMPOSER_HEIGHT)}px`;
+  textarea.style.overflowY = wanted > MAX_COMPOSER_HEIGHT ? 'auto' : 'hidden';
+}
+
+const MAX_COMPOSER_HEIGHT = 160;
+
+const whenFormat = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** The picker of earlier conversations; hidden until there is one. */
+function renderPicker() {
+  const picker = byId('history');
+  const options = conversations.map((c, index) =>
+    h('option', { value: String(c.id) }, `${index === 0 ? 'Latest: ' : ''}${whenFormat.format(new Date(c.updated_at))}`),
+  );
+  if (conversationId == null || !conversations.some((c) => c.id === conversationId)) {
+    options.unshift(h('option', { value: '' }, 'New conversation'));
+  }
+  picker.replaceChildren(...options);
+  picker.value = conversationId == null ? '' : String(conversationId);
+  byId('history-field').hidden = conversations.length === 0;
+}
+
+async function loadConversations() {
+  try {
+    const listed = await api('GET', userPath(user.id, 'conversations'));
+    conversations = Array.isArray(listed) ? listed : [];
+  } catch {
+    // The picker is a convenience: without the list, the current conversation still works.
+    conversations = [];
+  }
+  renderPicker();
+}
+
+function openConversation(id) {
+  conversationId = id;
+  session.rememberConversation(user.id, id);
+  messages().replaceChildren();
+  renderPicker();
+  return loadHistory();
 }
 
 export function initChat({ onTasksChanged }) {
@@ -189,18 +245,30 @@ export function initChat({ onTasksChanged }) {
   });
   input.addEventListener('input', () => autosize(input));
   byId('new-chat').addEventListener('click', () => {
-    conversationId = null;
-    session.rememberConversation(user.id, null);
-    messages().replaceChildren();
-    showWelcomeIfEmpty();
+    openConversation(null);
     input.focus();
+  });
+  byId('history').addEventListener('change', (event) => {
+    const id = Number(event.target.value);
+    openConversation(Number.isInteger(id) && id > 0 ? id : null);
   });
 }
 
+/** Shows the conversation this browser last had open, or else the user's latest one. */
 export async function startChat(signedInUser) {
   user = signedInUser;
+  conversations = [];
   conversationId = session.conversation(user.id);
   messages().replaceChildren();
   setBusy(false);
-  await loadHistory();
+  const listing = loadConversations();
+  if (conversationId == null) {
+    await listing;
+    if (conversations.length > 0) {
+      conversationId = conversations[0].id;
+      session.rememberConversation(user.id, conversationId);
+      renderPicker();
+    }
+  }
+  await Promise.all([loadHistory(), listing]);
 }

@@ -1,5 +1,7 @@
 // The signed-in session, kept in localStorage so a reload keeps you signed in.
 const SESSION_KEY = 'todo.session';
+/** Set once someone has signed in on this browser: it is greeted as returning from then on. */
+const RETURNING_KEY = 'todo.returning';
 const conversationKey = (userId) => `todo.conversation.${userId}`;
 
 function read() {
@@ -16,7 +18,10 @@ export const session = {
   user: () => read()?.user ?? null,
   save(token, user) {
     localStorage.setItem(SESSION_KEY, JSON.stringify({ token, user }));
+    localStorage.setItem(RETURNING_KEY, '1');
   },
+  /** Whether anyone has signed in on this browser before. */
+  returning: () => localStorage.getItem(RETURNING_KEY) === '1',
   updateUser(user) {
     const current = read();
     if (current) this.save(current.token, user);

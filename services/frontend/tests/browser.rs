@@ -21,6 +21,8 @@ use tokio::process::{Child, Command};
 
 /// The task the chat is asked to add, as the contract says the chatbot must title it.
 const GROCERIES: &str = "Buy groceries";
+/// The password of every account the tests create.
+const PASSWORD: &str = "correct horse battery";
 
 #[tokio::test]
 async fn a_person_signs_up_adds_a_task_by_chat_toggles_it_and_finds_it_after_a_reload() {
@@ -305,6 +307,17 @@ async fn walk_through(page: &Client, frontend: &Frontend) -> Result<(), String> 
             .for_element(Locator::Css("#auth-view:not([hidden])")),
     )
     .await?;
+    let title = step(
+        "reading the card's title",
+        page.find(Locator::Id("auth-title")),
+    )
+    .await?;
+    let greeting = step("reading the greeting", title.text()).await?;
+    if greeting != "Create your account" {
+        return Err(format!(
+            "a browser nobody signed in on opens on creating an account, not on `{greeting}`"
+        ));
+    }
     let first_load = first_load_bytes(page).await?;
     eprintln!("first load, as the browser counts it (headers included): {first_load} bytes");
     if first_load >= 100 * 1024 {
@@ -353,10 +366,42 @@ async fn walk_through(page: &Client, frontend: &Frontend) -> Result<(), String> 
         )),
     )
     .await?;
+    let task_id = checkbox_id.trim_start_matches("task-");
+    say(page, &format!("Mark task {task_id} as complete")).await?;
+    step(
+        "completing it again is answered as complete already",
+        page.wait().at_most(WAIT).for_element(Locator::XPath(
+            "//*[contains(@class, 'msg-assistant')][contains(., 'was already complete')]\
+             //li[contains(@class, 'action-completed')][contains(., 'already complete')]",
+        )),
+    )
+    .await?;
+    say(page, "Show me all my tasks").await?;
+    step(
+        "the listing is drawn as a checklist with the task ticked",
+        page.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&format!(
+                "//*[contains(@class, 'msg-assistant')]//ul[contains(@class, 'checklist')]\
+             /li[contains(@class, 'is-done')][contains(., '{GROCERIES}')]"
+            ))),
+    )
+    .await?;
+    let raw = step(
+        "looking for Markdown shown as text",
+        page.find_all(Locator::XPath("//*[@id='messages']//*[contains(., '[x]')]")),
+    )
+    .await?;
+    if !raw.is_empty() {
+        return Err("a reply shows its Markdown (`[x]`) as text".to_owned());
+    }
+    // Side by side, each panel scrolls on its own; on a phone only the conversation does.
+    assert_layout_holds(page, "desktop", &["messages", "task-list"]).await?;
     save_screenshot(page, "ui-desktop-chat").await;
     page.set_window_size(390, 844)
         .await
         .map_err(|e| e.to_string())?;
+    assert_layout_holds(page, "phone (390 px)", &["messages"]).await?;
     save_screenshot(page, "ui-phone").await;
     page.set_window_size(1280, 900)
         .await
@@ -393,7 +438,147 @@ async fn walk_through(page: &Client, frontend: &Frontend) -> Result<(), String> 
             .for_element(Locator::Css(".msg-assistant .action-added")),
     )
     .await?;
+    sign_in_again_elsewhere(page).await
+}
+
+/// Signs out, forgets which conversation this browser had open (as on another device), signs
+/// in again, and expects the earlier conversation back with the picker offering it.
+async fn sign_in_again_elsewhere(page: &Client) -> Result<(), String> {
+    let email = step(
+        "reading the account's email",
+        page.execute(
+            "return JSON.parse(localStorage.getItem('todo.session')).user.email",
+            vec![],
+        ),
+    )
+    .await?;
+    let email = email
+        .as_str()
+        .ok_or("the session holds no email")?
+        .to_owned();
+    click(page, "#sign-out").await?;
+    step(
+        "a returning visitor is welcomed back",
+        page.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//*[@id='auth-title'][.='Welcome back']")),
+    )
+    .await?;
+    let forget = "for (const key of Object.keys(localStorage)) {
+                    if (key.startsWith('todo.conversation.')) localStorage.removeItem(key);
+                  }";
+    step(
+        "forgetting the open conversation",
+        page.execute(forget, vec![]),
+    )
+    .await?;
+    type_into(page, "#auth-email", &email).await?;
+    type_into(page, "#auth-password", PASSWORD).await?;
+    click(page, "#auth-submit").await?;
+    step(
+        "after signing in again the earlier conversation is shown",
+        page.wait().at_most(WAIT).for_element(Locator::XPath(
+            "//*[@id='messages']//*[contains(., 'Add a task to buy groceries')]",
+        )),
+    )
+    .await?;
+    step(
+        "the picker offers the earlier conversation",
+        page.wait().at_most(WAIT).for_element(Locator::Css(
+            "#history-field:not([hidden]) #history option[value]:not([value=''])",
+        )),
+    )
+    .await?;
     Ok(())
+}
+
+/// Sends a chat message and waits for the turn to end (the typing indicator hidden again).
+async fn say(page: &Client, message: &str) -> Result<(), String> {
+    let before = step(
+        "counting replies",
+        page.find_all(Locator::Css(".msg-assistant")),
+    )
+    .await?
+    .len();
+    type_into(page, "#chat-input", message).await?;
+    type_into(page, "#chat-input", &char::from(Key::Enter).to_string()).await?;
+    step(
+        &format!("the reply to {message:?}"),
+        page.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&format!(
+                "(//*[contains(@class, 'msg-assistant')])[{}]",
+                before + 1
+            ))),
+    )
+    .await?;
+    Ok(())
+}
+
+/// What the page checks of its own layout: nothing spills out of its card or makes the page
+/// scroll sideways, the message box never needs a scrollbar (empty, or after a message), its
+/// placeholder fits on one line, and no element scrolls but the ones named in `arguments[0]`.
+const LAYOUT_PROBLEMS: &str = r#"
+const problems = [];
+const root = document.documentElement;
+if (root.scrollWidth > innerWidth + 1) {
+  problems.push(`the page scrolls sideways: ${root.scrollWidth} px wide in a ${innerWidth} px window`);
+}
+const scrollable = (el) => /(auto|scroll|hidden)/.test(getComputedStyle(el).overflowY);
+const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).split(' ').join('.') : ''}`;
+for (const card of document.querySelectorAll('.card')) {
+  if (card.offsetParent === null) continue;
+  const box = card.getBoundingClientRect();
+  for (const el of card.querySelectorAll('*')) {
+    if (el.offsetParent === null || el.closest('.visually-hidden')) continue;
+    let clipper = el.parentElement;
+    while (clipper && clipper !== card && !scrollable(clipper)) clipper = clipper.parentElement;
+    if (clipper && clipper !== card) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+      problems.push(`${describe(el)} spills out of its card ${describe(card)}`);
+    }
+  }
+}
+const input = document.getElementById('chat-input');
+if (input.scrollHeight > input.clientHeight + 1) {
+  problems.push(`the message box needs a scrollbar: ${input.scrollHeight} px of content in ${input.clientHeight} px`);
+}
+const style = getComputedStyle(input);
+const pen = document.createElement('canvas').getContext('2d');
+pen.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+const wide = pen.measureText(input.placeholder).width;
+if (wide > room) problems.push(`the placeholder needs ${Math.ceil(wide)} px on a line of ${Math.floor(room)} px`);
+for (const el of document.querySelectorAll('body *')) {
+  const overflow = getComputedStyle(el).overflowY;
+  if (!arguments[0].includes(el.id) && /(auto|scroll)/.test(overflow) && el.scrollHeight > el.clientHeight + 1) {
+    problems.push(`${describe(el)} is a scroll area of its own`);
+  }
+}
+return problems;
+"#;
+
+/// Fails with every problem `LAYOUT_PROBLEMS` finds; `scroll_areas` are the ids of the elements
+/// that may scroll inside the page.
+async fn assert_layout_holds(
+    page: &Client,
+    width: &str,
+    scroll_areas: &[&str],
+) -> Result<(), String> {
+    let found = step(
+        &format!("checking the layout at {width}"),
+        page.execute(LAYOUT_PROBLEMS, vec![serde_json::json!(scroll_areas)]),
+    )
+    .await?;
+    let problems: Vec<String> = serde_json::from_value(found.clone())
+        .map_err(|e| format!("the layout check returned {found}: {e}"))?;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the layout breaks at {width}: {problems:#?}"))
+    }
 }
 
 /// Creates an account through the sign-up card and waits for the workspace.
@@ -402,7 +587,7 @@ async fn sign_up_in_ui(page: &Client, name: &str) -> Result<(), String> {
     let email = format!("browser-{}@example.com", uuid::Uuid::new_v4().simple());
     type_into(page, "#auth-name", name).await?;
     type_into(page, "#auth-email", &email).await?;
-    type_into(page, "#auth-password", "correct horse battery").await?;
+    type_into(page, "#auth-password", PASSWORD).await?;
     click(page, "#auth-submit").await?;
     step(
         "the workspace appears after sign-up",

@@ -129,6 +129,10 @@ fn is_not_found(refusal: &ToolError) -> bool {
 pub fn acted(action: Action, task_id: i64, result: &Result<TaskOutcome, ToolError>) -> String {
     match result {
         Ok(task) => match action {
+            Action::Complete if task.already_completed => format!(
+                "Task {} \"{}\" was already complete, so nothing changed.",
+                task.task_id, task.title
+            ),
             Action::Complete => {
                 format!(
                     "Marked task {} \"{}\" as complete.",

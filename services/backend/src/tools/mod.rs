@@ -98,6 +98,10 @@ pub struct TaskOutcome {
     /// `created`, `completed`, `deleted` or `updated`.
     pub status: String,
     pub title: String,
+    /// Present (and `true`) only when `complete_task` found the task completed already: nothing
+    /// changed, and a reply can say so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub already_completed: bool,
 }
 
 /// One entry of what `list_tasks` returns.
@@ -113,6 +117,7 @@ fn outcome(task: Task, status: &str) -> TaskOutcome {
         task_id: task.id,
         status: status.to_owned(),
         title: task.title,
+        already_completed: false,
     }
 }
 
@@ -173,7 +178,8 @@ pub async fn list_tasks(
         .collect()))
 }
 
-/// Marks a task completed (completing a completed task keeps it completed).
+/// Marks a task completed. A task completed already is left as it is (its `updated_at` does not
+/// move) and the outcome says `already_completed`.
 pub async fn complete_task(
     db: &Database,
     caller: &str,
@@ -181,6 +187,15 @@ pub async fn complete_task(
 ) -> ToolResult<TaskOutcome> {
     if let Err(refusal) = check_caller(caller, &input.user_id) {
         return Ok(Err(refusal));
+    }
+    let Some(before) = tasks::get(db, caller, input.task_id).await? else {
+        return Ok(Err(ToolError::task_not_found()));
+    };
+    if before.completed {
+        return Ok(Ok(TaskOutcome {
+            already_completed: true,
+            ..outcome(before, "completed")
+        }));
     }
     Ok(tasks::set_completed(db, caller, input.task_id, true)
         .await?

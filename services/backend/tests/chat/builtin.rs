@@ -40,6 +40,25 @@ async fn contract_examples_on(app: &TestApp) {
         true,
         "task {third} is completed"
     );
+    assert!(
+        said.response().contains("as complete"),
+        "{}",
+        said.response()
+    );
+    let completed_at = chat.task(third).await.unwrap()["updated_at"].clone();
+    let said = chat.say(&format!("Mark task {third} as complete")).await;
+    assert_eq!(said.tools(), ["complete_task"]);
+    assert_eq!(said.call(0)["output"]["already_completed"], true);
+    assert!(
+        said.response().contains("already complete"),
+        "a task completed twice is said to be complete already: {}",
+        said.response()
+    );
+    assert_eq!(
+        chat.task(third).await.unwrap()["updated_at"],
+        completed_at,
+        "completing a completed task changes nothing"
+    );
 
     let said = chat.say("What's pending?").await;
     assert_eq!(said.call(0)["input"]["status"], "pending");
