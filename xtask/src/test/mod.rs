@@ -51,6 +51,11 @@ fn suites() -> Vec<Suite> {
             run: workspace_tests,
         },
         Suite {
+            name: "browser",
+            about: "the UI in headless Chromium at desktop and phone widths, screenshots in target/artifacts/ (services/frontend/tests/browser.rs)",
+            run: browser,
+        },
+        Suite {
             name: "dockerfiles",
             about: "hadolint (no findings) and checkov (no failures) on the Dockerfiles",
             run: crate::images::scan::dockerfiles,
@@ -147,7 +152,7 @@ fn fmt(sh: &Shell) -> anyhow::Result<Outcome> {
 fn clippy(sh: &Shell) -> anyhow::Result<Outcome> {
     cmd!(
         sh,
-        "cargo clippy --workspace --all-targets --locked -- -D warnings"
+        "cargo clippy --workspace --all-targets --all-features --locked -- -D warnings"
     )
     .run()?;
     Ok(Outcome::Passed)
@@ -155,5 +160,30 @@ fn clippy(sh: &Shell) -> anyhow::Result<Outcome> {
 
 fn workspace_tests(sh: &Shell) -> anyhow::Result<Outcome> {
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
+    Ok(Outcome::Passed)
+}
+
+/// The browser test, a test target of its own behind the frontend's `browser-test` feature so
+/// that `unit` runs without a browser and this suite says whether it ran.
+fn browser(sh: &Shell) -> anyhow::Result<Outcome> {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|name| which::which(name).is_ok());
+    if browser.is_none() || which::which("chromedriver").is_err() {
+        return project::skip_or_fail(
+            "browser",
+            "Chromium and chromedriver are needed; install them with: \
+             apt-get update && apt-get install -y chromium chromium-driver",
+        );
+    }
+    cmd!(
+        sh,
+        "cargo test -p todo-frontend --features browser-test --test browser --locked"
+    )
+    .run()?;
+    println!(
+        "screenshots (desktop, phone, dark, keyboard, chat error): {}",
+        project::root().join("target/artifacts/ui-*.png").display()
+    );
     Ok(Outcome::Passed)
 }
