@@ -144,42 +144,55 @@ pub fn up(
                 frontend.port,
                 ui_port,
             );
-            let wanted = [(BACKEND, backend_config), (FRONTEND, frontend_config)];
-            let mut labelled = Vec::new();
-            let mut unchanged = true;
-            for (name, config) in wanted {
+            let wanted = [
+                (BACKEND, backend_config, api_port, "--api-port"),
+                (FRONTEND, frontend_config, ui_port, "--ui-port"),
+            ];
+            let mut unchanged = Vec::new();
+            let mut replaced = Vec::new();
+            for (name, config, port, flag) in wanted {
                 let (config, same) = label_with_digest(&docker, name, config).await?;
-                unchanged &= same;
-                labelled.push((name, config));
-            }
-            if unchanged {
-                println!(
-                    "==> unchanged: both containers already run these images with this \
-                     configuration; left running"
-                );
-                for (name, port) in [(BACKEND, api_port), (FRONTEND, ui_port)] {
-                    wait_ready(port, timeout)
-                        .await
-                        .with_context(|| format!("{name} runs unchanged but is not ready"))?;
+                let container = Replacement {
+                    name,
+                    config,
+                    port,
+                    flag,
+                };
+                if same {
+                    unchanged.push(container);
+                } else {
+                    replaced.push(container);
                 }
-            } else {
-                ensure_ports_free(&docker, [(api_port, "--api-port"), (ui_port, "--ui-port")])
-                    .await?;
-                // Replace the containers of a previous `up` (an upgrade); the volume keeps the data.
-                for name in [FRONTEND, BACKEND] {
+            }
+            for container in &unchanged {
+                println!(
+                    "==> {}: unchanged (the same image and configuration): left running",
+                    container.name
+                );
+                wait_ready(container.port, timeout).await.with_context(|| {
+                    format!("{} runs unchanged but is not ready", container.name)
+                })?;
+            }
+            if replaced.is_empty() {
+                return anyhow::Ok(());
+            }
+            ensure_ports_free(&docker, replaced.iter().map(|c| (c.port, c.flag))).await?;
+            // Replace only what changed (an upgrade); the volume keeps the data.
+            let names: Vec<&str> = replaced.iter().map(|c| c.name).collect();
+            println!("==> replacing {}", names.join(" and "));
+            for name in names.iter().rev() {
+                remove_container(&docker, name).await?;
+            }
+            if let Err(err) = start_and_wait(&docker, replaced, timeout).await {
+                for name in names.iter().rev() {
                     remove_container(&docker, name).await?;
                 }
-                let started = start_and_wait(&docker, labelled, [api_port, ui_port], timeout).await;
-                if let Err(err) = started {
-                    for name in [FRONTEND, BACKEND] {
-                        remove_container(&docker, name).await?;
-                    }
-                    return Err(err.context(
-                        "no container of the stack is left running, nor a PostgreSQL server \
-                         this run started (the data volume and the PostgreSQL files are kept); \
-                         fix the cause and run `cargo xtask up` again",
-                    ));
-                }
+                return Err(err.context(format!(
+                    "{} removed again, and any PostgreSQL server this run started stopped \
+                     (the data volume and the PostgreSQL files are kept); fix the cause and run \
+                     `cargo xtask up` again",
+                    names.join(" and ")
+                )));
             }
             anyhow::Ok(())
         }
@@ -254,9 +267,22 @@ async fn label_with_digest(
     Ok((config, running))
 }
 
+/// A container `up` creates anew: the one of that name before it (if any) is removed first.
+struct Replacement {
+    name: &'static str,
+    config: bollard::models::ContainerCreateBody,
+    /// Its host port, where it answers `/readyz`.
+    port: u16,
+    /// The flag that picks that port.
+    flag: &'static str,
+}
+
 /// Fails, before anything is replaced, when a host port is held by something other than the
 /// stack's own containers (which give theirs up when they are replaced).
-async fn ensure_ports_free(docker: &Docker, ports: [(u16, &str); 2]) -> anyhow::Result<()> {
+async fn ensure_ports_free(
+    docker: &Docker,
+    ports: impl Iterator<Item = (u16, &str)>,
+) -> anyhow::Result<()> {
     let mut own = Vec::new();
     for name in [BACKEND, FRONTEND] {
         if let Ok(container) = docker.inspect_container(name, None).await {
@@ -288,15 +314,14 @@ async fn ensure_ports_free(docker: &Docker, ports: [(u16, &str); 2]) -> anyhow::
 /// host port; a container that does not become ready has its last log lines printed.
 async fn start_and_wait(
     docker: &Docker,
-    containers: Vec<(&str, bollard::models::ContainerCreateBody)>,
-    ports: [u16; 2],
+    containers: Vec<Replacement>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
-    let names: Vec<&str> = containers.iter().map(|(name, _)| *name).collect();
-    for (name, config) in containers {
-        run(docker, name, config).await?;
+    let waits: Vec<(&str, u16)> = containers.iter().map(|c| (c.name, c.port)).collect();
+    for container in containers {
+        run(docker, container.name, container.config).await?;
     }
-    for (name, port) in names.into_iter().zip(ports) {
+    for (name, port) in waits {
         if let Err(err) = wait_ready(port, timeout).await {
             images::check::print_container_logs(docker, name).await;
             return Err(err.context(format!("{name} did not become ready")));
