@@ -4,6 +4,7 @@
 //! `run` method on its flags struct.
 
 mod bench;
+mod dev;
 mod doctor;
 mod e2e;
 mod helm;
@@ -38,6 +39,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Bench(bench::Bench),
+    Dev(dev::Dev),
     Doctor(doctor::Doctor),
     Images(images::Images),
     Lint(lint::Lint),
@@ -60,6 +62,7 @@ fn main() {
         sh.change_dir(project::root());
         match cli.command {
             Command::Bench(cmd) => cmd.run(&sh),
+            Command::Dev(cmd) => cmd.run(&sh),
             Command::Doctor(cmd) => cmd.run(&sh),
             Command::Images(cmd) => cmd.run(&sh),
             Command::Lint(cmd) => cmd.run(&sh),

@@ -5,6 +5,7 @@
 
 mod api;
 mod chat;
+mod inner_loop;
 mod wrk;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ enum Target {
     Api(api::Api),
     /// Built-in-engine chat turns (add, then list) over HTTP with concurrent users.
     Chat(chat::Chat),
+    /// One-line edits timed from the save to the stack serving them (`up` after each).
+    InnerLoop(inner_loop::InnerLoop),
 }
 
 impl Bench {
@@ -33,6 +36,7 @@ impl Bench {
         match self.target {
             Target::Api(cmd) => cmd.run(sh),
             Target::Chat(cmd) => cmd.run(sh),
+            Target::InnerLoop(cmd) => cmd.run(),
         }
     }
 }

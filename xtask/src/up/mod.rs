@@ -129,7 +129,7 @@ impl Placement {
 }
 
 /// Build and run the stack, and wait until it is ready.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Up {
     #[command(flatten)]
     placement: Placement,
@@ -179,6 +179,19 @@ pub struct Down {
 }
 
 impl Up {
+    /// Decides the target now (detected when `--target` is not given), so that every later
+    /// run of these flags (`dev`) uses the same one.
+    pub fn pin_target(&mut self) -> Target {
+        let target = self.placement.target.unwrap_or_else(|| {
+            let machine = prereqs::Machine::probe(self.placement.kubeconfig.as_ref());
+            let (target, why) = machine.pick();
+            println!("==> target {}: {why}", target.name());
+            target
+        });
+        self.placement.target = Some(target);
+        target
+    }
+
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let machine = prereqs::Machine::probe(self.placement.kubeconfig.as_ref());
         // Without --target, `up` detects afresh rather than repeating the last stack.
