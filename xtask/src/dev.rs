@@ -7,9 +7,10 @@
 //! watching and leaves the stack running (`cargo xtask down` stops it).
 
 use std::{
+    collections::HashSet,
     path::{Path, PathBuf},
     sync::mpsc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use anyhow::{Context, bail};
@@ -70,8 +71,10 @@ impl Dev {
         }
         let mut logs: Option<duct::Handle> = None;
         let mut cause = "start".to_owned();
+        let mut gone = HashSet::new();
         loop {
             let started = Instant::now();
+            let built_from = SystemTime::now();
             println!("\n==> dev: up ({cause})");
             match self.up.clone().run(sh) {
                 Ok(()) => {
@@ -92,7 +95,7 @@ impl Dev {
                 "==> dev: watching {} (Ctrl-C stops watching; the stack keeps running)",
                 WATCHED.join(", ")
             );
-            cause = next_change(&changes, &root)?;
+            cause = next_change(&changes, &root, built_from, &mut gone)?;
         }
     }
 }
@@ -109,10 +112,16 @@ fn follow_logs(previous: Option<duct::Handle>) -> anyhow::Result<duct::Handle> {
         .context("streaming the services' logs")
 }
 
-/// Waits for the next batch of saved files that the stack is built from; names the first.
+/// Waits for the next batch of files that the stack is built from and that were saved (or
+/// removed) after `since`, when the last `up` began; names the first. The watcher also reports
+/// files that were only read (by that `up`'s own build): their times tell them apart. A removed
+/// file counts once (`gone` remembers it) and only with an extension: tools that save by
+/// renaming (sed -i, some editors) remove a scratch file without one.
 fn next_change(
     changes: &mpsc::Receiver<DebounceEventResult>,
     root: &Path,
+    since: SystemTime,
+    gone: &mut HashSet<PathBuf>,
 ) -> anyhow::Result<String> {
     loop {
         let batch = changes
@@ -122,7 +131,10 @@ fn next_change(
         let relevant: Vec<PathBuf> = batch
             .into_iter()
             .map(|event| event.path)
-            .filter(|path| is_source(path))
+            .filter(|path| is_source(path) && changed_since(path, since))
+            .filter(|path| {
+                path.exists() || (path.extension().is_some() && gone.insert(path.clone()))
+            })
             .collect();
         if let Some(first) = relevant.first() {
             let shown = first.strip_prefix(root).unwrap_or(first).display();
@@ -131,6 +143,16 @@ fn next_change(
                 n => format!("{shown} and {} other files changed", n - 1),
             });
         }
+    }
+}
+
+/// True when the file was written at or after `since`, or is gone.
+fn changed_since(path: &Path, since: SystemTime) -> bool {
+    match std::fs::metadata(path) {
+        Ok(metadata) => metadata
+            .modified()
+            .map_or(true, |modified| modified >= since),
+        Err(_) => true,
     }
 }
 
@@ -147,12 +169,31 @@ fn is_source(path: &Path) -> bool {
         || name.ends_with(".swp")
         || name.ends_with(".swx")
         || name.starts_with(".#")
+        || name.ends_with("___jb_tmp___")
         || name == "4913")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_only_read_since_is_no_change_but_one_written_or_removed_is() {
+        let folder = tempfile::tempdir().unwrap();
+        let read = folder.path().join("read.rs");
+        std::fs::write(&read, "fn main() {}").unwrap();
+        let since = SystemTime::now() + Duration::from_millis(10);
+        std::thread::sleep(Duration::from_millis(30));
+        let _ = std::fs::read_to_string(&read).unwrap();
+        assert!(!changed_since(&read, since), "read only");
+        let written = folder.path().join("written.rs");
+        std::fs::write(&written, "fn main() {}").unwrap();
+        assert!(changed_since(&written, since), "written");
+        assert!(
+            changed_since(&folder.path().join("gone.rs"), since),
+            "removed"
+        );
+    }
 
     #[test]
     fn sources_are_told_from_build_output_and_editor_scratch_files() {
@@ -169,6 +210,7 @@ mod tests {
             "/w/services/backend/src/main.rs~",
             "/w/services/backend/src/.#main.rs",
             "/w/services/backend/src/4913",
+            "/w/services/backend/src/main.rs___jb_tmp___",
         ] {
             assert!(!is_source(Path::new(scratch)), "{scratch}");
         }
