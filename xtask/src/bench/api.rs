@@ -68,7 +68,6 @@ impl Api {
             Some(Peer::prepare(sh, self.peer_dir.clone())?)
         };
 
-        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
         let load = Load {
             threads: self.threads,
             connections: self.connections,
@@ -116,8 +115,9 @@ impl Api {
                 port,
                 &work.join(format!("ours-{db}.log")),
             )?;
-            let measured =
-                runtime.block_on(measure(sh, &server, "/readyz", load, &secret, self.tasks))?;
+            let measured = crate::runtime::block_on(measure(
+                sh, &server, "/readyz", load, &secret, self.tasks,
+            ))??;
             rows.push(Row {
                 db,
                 server: "ours (Rust)",
@@ -135,8 +135,9 @@ impl Api {
                     port,
                     &work.join(format!("peer-{db}.log")),
                 )?;
-                let measured = runtime
-                    .block_on(measure(sh, &server, "/healthz", load, &secret, self.tasks))?;
+                let measured = crate::runtime::block_on(measure(
+                    sh, &server, "/healthz", load, &secret, self.tasks,
+                ))??;
                 rows.push(Row {
                     db,
                     server: "peer (FastAPI)",

@@ -38,8 +38,7 @@ impl Chat {
             .env("BETTER_AUTH_SECRET", &secret)
             .env("CHAT_ENGINE", "builtin");
         let server = Server::start("backend", expression, port, &work.join("backend.log"))?;
-        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-        runtime.block_on(self.measure(&server, &secret))
+        crate::runtime::block_on(self.measure(&server, &secret))?
     }
 
     async fn measure(&self, server: &Server, secret: &str) -> anyhow::Result<()> {

@@ -125,12 +125,7 @@ impl Images {
         if !self.hermetic {
             fastpath::build_static_binaries(sh, &SERVICES, self.build_profile)?;
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
-        let built = runtime.block_on(async {
+        let built = crate::runtime::block_on(async {
             let docker = connect(self.engine.as_deref()).await?;
             let built = self.build_all(&docker, &revision).await?;
             if self.check {
@@ -146,7 +141,7 @@ impl Images {
             // Last, so the figures stand at the end of the output.
             print_table(&built);
             anyhow::Ok(built)
-        })?;
+        })??;
         if let Some(profile) = &self.load {
             load_into_minikube(sh, profile, &built)?;
         }
@@ -275,11 +270,7 @@ impl Images {
 /// `DOCKER_HOST` names (or the local one). No engine is a skip outside CI, a failure in CI.
 pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
     let engine = std::env::var("DOCKER_HOST").ok();
-    let reachable = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?
-        .block_on(connect(engine.as_deref()));
+    let reachable = crate::runtime::block_on(connect(engine.as_deref()))?;
     if let Err(err) = reachable {
         return project::skip_or_fail("images", &format!("no Docker Engine: {err:#}"));
     }
@@ -308,11 +299,7 @@ fn prove_prune(sh: &Shell, engine: Option<&str>) -> anyhow::Result<()> {
     let tag = current_tag(sh)?;
     let [backend, _] = &SERVICES;
     let current = format!("{}:{tag}", backend.image);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
+    crate::runtime::block_on(async {
         let docker = connect(engine).await?;
         for stale_or_kept in ["stale", tag.as_str()] {
             let options = TagImageOptionsBuilder::default()
@@ -350,7 +337,7 @@ fn prove_prune(sh: &Shell, engine: Option<&str>) -> anyhow::Result<()> {
             .with_context(|| format!("removing {kept}"))?;
         println!("    prune removed {stale} and kept {kept} and {current}");
         anyhow::Ok(())
-    })
+    })?
 }
 
 fn report_prune(pruned: &prune::Pruned) {
@@ -416,33 +403,23 @@ async fn images_labelled(
         .context("listing the engine's images")
 }
 
-/// The `org.opencontainers.image.*` labels for a service at a revision.
+/// The `org.opencontainers.image.*` labels for a service at a revision. Version, licence and
+/// source are the workspace's (`[workspace.package]`, which the xtask inherits like the
+/// services), as Cargo hands them to this build.
 fn oci_labels(
     service: &Service,
     revision: &tags::Revision,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let manifest_file = project::root().join("Cargo.toml");
-    let manifest: toml::Table = std::fs::read_to_string(&manifest_file)
-        .with_context(|| format!("reading {}", manifest_file.display()))?
-        .parse()
-        .with_context(|| format!("parsing {}", manifest_file.display()))?;
-    let package = manifest.get("workspace").and_then(|w| w.get("package"));
-    let field = |name: &str| {
-        package
-            .and_then(|p| p.get(name))
-            .and_then(|v| v.as_str())
-            .unwrap_or("unknown")
-    };
     let label =
         |key: &str, value: &str| (format!("org.opencontainers.image.{key}"), value.to_owned());
     Ok(vec![
         label("title", service.image),
         label("description", service.description),
-        label("source", field("repository")),
+        label("source", env!("CARGO_PKG_REPOSITORY")),
         label("revision", &revision.commit),
-        label("version", field("version")),
+        label("version", env!("CARGO_PKG_VERSION")),
         label("created", &revision.commit_time),
-        label("licenses", field("license")),
+        label("licenses", env!("CARGO_PKG_LICENSE")),
     ])
 }
 

@@ -45,14 +45,12 @@ pub struct Options {
 
 /// True when a Docker Engine answers within a second or two.
 pub fn engine_answers() -> bool {
-    let Ok(runtime) = tokio::runtime::Runtime::new() else {
-        return false;
-    };
-    runtime.block_on(async {
+    crate::runtime::block_on(async {
         tokio::time::timeout(Duration::from_secs(3), images::connect(None))
             .await
             .is_ok_and(|r| r.is_ok())
     })
+    .unwrap_or(false)
 }
 
 /// Builds the images and (re)creates the containers; returns the PostgreSQL server it started

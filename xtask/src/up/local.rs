@@ -49,14 +49,17 @@ pub fn up(
         &logs.join("frontend.log"),
     )?;
 
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
+    crate::runtime::block_on(async {
         let client = reqwest::Client::new();
         backend.wait_ready(&client, "/readyz", timeout).await?;
         frontend.wait_ready(&client, "/readyz", timeout).await?;
         println!();
         println!("ready: UI  {}/", frontend.base_url);
-        println!("       API {}/api/openapi.json (SQLite in ./data, logs in {})", backend.base_url, logs.display());
+        println!(
+            "       API {}/api/openapi.json (SQLite in ./data, logs in {})",
+            backend.base_url,
+            logs.display()
+        );
         println!("Ctrl-C stops both");
         loop {
             tokio::select! {
@@ -72,5 +75,5 @@ pub fn up(
         }
         println!("stopping");
         anyhow::Ok(())
-    })
+    })?
 }
