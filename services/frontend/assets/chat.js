@@ -175,6 +175,8 @@ async function loadHistory() {
   }
 }
 
+const MAX_COMPOSER_HEIGHT = 160;
+
 /** Grows the message box with its text up to 160 px; only beyond that may it scroll. */
 function autosize(textarea) {
   textarea.style.height = 'auto';
@@ -183,8 +185,6 @@ function autosize(textarea) {
   textarea.style.height = `${Math.min(wanted, MAX_COMPOSER_HEIGHT)}px`;
   textarea.style.overflowY = wanted > MAX_COMPOSER_HEIGHT ? 'auto' : 'hidden';
 }
-
-const MAX_COMPOSER_HEIGHT = 160;
 
 const whenFormat = new Intl.DateTimeFormat(undefined, {
   month: 'short',
