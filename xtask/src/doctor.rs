@@ -1,7 +1,8 @@
 //! `cargo xtask doctor`: which tools this machine has for each part of the lifecycle, and
 //! the exact command that installs each missing one.
 
-use xshell::Shell;
+use anyhow::Context;
+use xshell::{Shell, cmd};
 
 use crate::{project, pytools};
 
@@ -22,13 +23,21 @@ struct Tool {
 
 /// The tools without which a suite of `cargo xtask test` cannot run (it is skipped outside CI
 /// and fails in CI); the Docker Engine, PostgreSQL and the Python tools are checked beside them.
-const TEST_NEEDS: [&str; 3] = ["promtool", "chromium", "chromedriver"];
+const TEST_NEEDS: [&str; 4] = ["promtool", "chromium", "chromedriver", "cargo-machete"];
+
+/// The unused-dependency check of `cargo xtask test` (suite `deps`), which `--install` builds.
+const MACHETE_INSTALL: &str = "cargo install cargo-machete --locked --version 0.9.2";
 
 const TOOLS: &[Tool] = &[
     Tool {
         program: "cargo",
         purpose: "build and test",
         install: "rustup (https://rustup.rs)",
+    },
+    Tool {
+        program: "cargo-machete",
+        purpose: "the unused-dependency check (suite `deps`)",
+        install: MACHETE_INSTALL,
     },
     Tool {
         program: "docker",
@@ -95,6 +104,12 @@ impl Doctor {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         if self.install {
             pytools::install(sh)?;
+            if which::which("cargo-machete").is_err() {
+                println!("==> {MACHETE_INSTALL}");
+                cmd!(sh, "cargo install cargo-machete --locked --version 0.9.2")
+                    .run()
+                    .context("installing cargo-machete")?;
+            }
         }
         let mut missing = 0;
         for tool in TOOLS {

@@ -7,7 +7,7 @@ mod kube;
 
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
 use crate::project::{self, Outcome};
@@ -44,6 +44,11 @@ fn suites() -> Vec<Suite> {
             name: "clippy",
             about: "clippy on every target, warnings denied",
             run: clippy,
+        },
+        Suite {
+            name: "deps",
+            about: "cargo-machete: no crate declares a dependency it does not use",
+            run: unused_dependencies,
         },
         Suite {
             name: "unit",
@@ -155,6 +160,20 @@ fn clippy(sh: &Shell) -> anyhow::Result<Outcome> {
         "cargo clippy --workspace --all-targets --all-features --locked -- -D warnings"
     )
     .run()?;
+    Ok(Outcome::Passed)
+}
+
+fn unused_dependencies(sh: &Shell) -> anyhow::Result<Outcome> {
+    if which::which("cargo-machete").is_err() {
+        return project::skip_or_fail(
+            "deps",
+            "cargo-machete is needed; install it with `cargo xtask doctor --install` \
+             (or: cargo install cargo-machete --locked)",
+        );
+    }
+    cmd!(sh, "cargo-machete")
+        .run()
+        .context("cargo-machete found dependencies that no code uses: remove them from the Cargo.toml it names (or, for one used only by a macro, list it under [package.metadata.cargo-machete] ignored)")?;
     Ok(Outcome::Passed)
 }
 
