@@ -23,10 +23,17 @@ struct Tool {
 
 /// The tools without which a suite of `cargo xtask test` cannot run (it is skipped outside CI
 /// and fails in CI); the Docker Engine, PostgreSQL and the Python tools are checked beside them.
-const TEST_NEEDS: [&str; 4] = ["promtool", "chromium", "chromedriver", "cargo-machete"];
+const TEST_NEEDS: [&str; 5] = [
+    "promtool",
+    "chromium",
+    "chromedriver",
+    "cargo-machete",
+    "cargo-deny",
+];
 
-/// The unused-dependency check of `cargo xtask test` (suite `deps`), which `--install` builds.
-const MACHETE_INSTALL: &str = "cargo install cargo-machete --locked --version 0.9.2";
+/// The Cargo tools that suites of `cargo xtask test` run (`deps`, `supply-chain`), at the
+/// versions `--install` builds.
+const CARGO_TOOLS: [(&str, &str); 2] = [("cargo-machete", "0.9.2"), ("cargo-deny", "0.20.2")];
 
 const TOOLS: &[Tool] = &[
     Tool {
@@ -37,7 +44,12 @@ const TOOLS: &[Tool] = &[
     Tool {
         program: "cargo-machete",
         purpose: "the unused-dependency check (suite `deps`)",
-        install: MACHETE_INSTALL,
+        install: "cargo xtask doctor --install (cargo install cargo-machete --locked)",
+    },
+    Tool {
+        program: "cargo-deny",
+        purpose: "licences, duplicate versions and sources (suite `supply-chain`)",
+        install: "cargo xtask doctor --install (cargo install cargo-deny --locked)",
     },
     Tool {
         program: "docker",
@@ -104,11 +116,12 @@ impl Doctor {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         if self.install {
             pytools::install(sh)?;
-            if which::which("cargo-machete").is_err() {
-                println!("==> {MACHETE_INSTALL}");
-                cmd!(sh, "cargo install cargo-machete --locked --version 0.9.2")
-                    .run()
-                    .context("installing cargo-machete")?;
+            for (tool, version) in CARGO_TOOLS {
+                if which::which(tool).is_err() {
+                    cmd!(sh, "cargo install {tool} --locked --version {version}")
+                        .run()
+                        .with_context(|| format!("installing {tool}"))?;
+                }
             }
         }
         let mut missing = 0;

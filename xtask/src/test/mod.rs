@@ -51,6 +51,11 @@ fn suites() -> Vec<Suite> {
             run: unused_dependencies,
         },
         Suite {
+            name: "supply-chain",
+            about: "cargo-deny (deny.toml): permissive licences only, no unlisted duplicate version, crates.io only",
+            run: supply_chain,
+        },
+        Suite {
             name: "unit",
             about: "the workspace's tests (real PostgreSQL and SQLite)",
             run: workspace_tests,
@@ -174,6 +179,20 @@ fn unused_dependencies(sh: &Shell) -> anyhow::Result<Outcome> {
     cmd!(sh, "cargo-machete")
         .run()
         .context("cargo-machete found dependencies that no code uses: remove them from the Cargo.toml it names (or, for one used only by a macro, list it under [package.metadata.cargo-machete] ignored)")?;
+    Ok(Outcome::Passed)
+}
+
+fn supply_chain(sh: &Shell) -> anyhow::Result<Outcome> {
+    if which::which("cargo-deny").is_err() {
+        return project::skip_or_fail(
+            "supply-chain",
+            "cargo-deny is needed; install it with `cargo xtask doctor --install` \
+             (or: cargo install cargo-deny --locked)",
+        );
+    }
+    cmd!(sh, "cargo-deny check licenses bans sources")
+        .run()
+        .context("cargo-deny refused the dependency graph: its report above names the crate and the rule (deny.toml)")?;
     Ok(Outcome::Passed)
 }
 
