@@ -439,11 +439,29 @@ pub async fn bad_input(stack: &Stack) -> anyhow::Result<()> {
     let mut big = br#"{"title": "big", "description": ""#.to_vec();
     big.extend(std::iter::repeat_n(b'a', 4 * 1024 * 1024));
     big.extend(br#""}"#);
+    // The same body without a declared length, in chunks as a streaming client sends it: the
+    // frontend reads it to its end before answering 413, so the client, still sending, gets the
+    // answer and not a broken pipe (a hyper client through a NodePort did, before).
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big
+        .chunks(64 * 1024)
+        .map(|chunk| Ok(chunk.to_vec()))
+        .collect();
+    let streamed = stack
+        .http
+        .post(stack.url(&path))
+        .bearer_auth(&user.token)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)));
     stack
         .send(raw(big), "a 4 MiB body")
         .await?
         .expect(413)
         .context("a body over the limit, through the frontend")?;
+    stack
+        .send(streamed, "a 4 MiB chunked body")
+        .await?
+        .expect(413)
+        .context("a chunked body over the limit, through the frontend")?;
 
     let hostile = [
         "Robert'); DROP TABLE tasks;--".to_owned(),

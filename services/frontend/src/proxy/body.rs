@@ -9,10 +9,10 @@ use std::sync::{
 };
 
 use axum::{
-    body::{Body, Bytes},
+    body::{Body, BodyDataStream, Bytes},
     http::{HeaderMap, header},
 };
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 use crate::error::FrontendError;
 
@@ -26,8 +26,11 @@ const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 /// the client finishes sending and then reads the 413. Answering without reading would close
 /// the connection under a client still writing: it sees a reset ("broken pipe"), not the 413.
 pub async fn drain(body: Body) {
-    use futures::StreamExt;
-    let mut stream = body.into_data_stream();
+    drain_stream(&mut body.into_data_stream()).await;
+}
+
+/// [`drain`] for what is left of a body being read.
+async fn drain_stream(stream: &mut BodyDataStream) {
     let mut seen = 0usize;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(Ok(chunk)) = stream.next().await {
@@ -76,27 +79,53 @@ impl Count {
 }
 
 /// The body as a stream for the backend that ends in an error, instead of the chunk that
-/// would pass `limit` bytes; the [`Count`] then says it was cut.
+/// would pass `limit` bytes; the [`Count`] then says it was cut. Before that error the rest of
+/// the client's body is read and thrown away ([`drain`]), so a client still sending finishes
+/// and reads the 413 rather than a reset.
 pub fn limited_stream(body: Body, limit: usize) -> (reqwest::Body, Count) {
     let exceeded = Arc::new(AtomicBool::new(false));
     let count = Count(exceeded.clone());
-    let mut seen = 0usize;
-    let stream = body
-        .into_data_stream()
-        .map_err(BoxError::from)
-        .and_then(move |chunk| {
-            seen = seen.saturating_add(chunk.len());
-            let outcome = if seen > limit {
-                exceeded.store(true, Ordering::Relaxed);
-                Err(BoxError::from(format!(
-                    "request body is larger than the limit of {limit} bytes"
-                )))
-            } else {
-                Ok(chunk)
+    let start = Reading {
+        stream: body.into_data_stream(),
+        seen: 0,
+        done: false,
+    };
+    let stream = futures::stream::unfold(start, move |mut reading| {
+        let exceeded = exceeded.clone();
+        async move {
+            if reading.done {
+                return None;
+            }
+            let item = match reading.stream.next().await? {
+                Err(error) => {
+                    reading.done = true;
+                    Err(BoxError::from(error))
+                }
+                Ok(chunk) => {
+                    reading.seen = reading.seen.saturating_add(chunk.len());
+                    if reading.seen > limit {
+                        exceeded.store(true, Ordering::Relaxed);
+                        drain_stream(&mut reading.stream).await;
+                        reading.done = true;
+                        Err(BoxError::from(format!(
+                            "request body is larger than the limit of {limit} bytes"
+                        )))
+                    } else {
+                        Ok(chunk)
+                    }
+                }
             };
-            std::future::ready(outcome)
-        });
+            Some((item, reading))
+        }
+    });
     (reqwest::Body::wrap_stream(stream), count)
+}
+
+/// Where a [`limited_stream`] is in the client's body.
+struct Reading {
+    stream: BodyDataStream,
+    seen: usize,
+    done: bool,
 }
 
 #[cfg(test)]
