@@ -169,30 +169,44 @@ fn clippy(sh: &Shell) -> anyhow::Result<Outcome> {
 }
 
 fn unused_dependencies(sh: &Shell) -> anyhow::Result<Outcome> {
-    if which::which("cargo-machete").is_err() {
-        return project::skip_or_fail(
-            "deps",
-            "cargo-machete is needed; install it with `cargo xtask doctor --install` \
-             (or: cargo install cargo-machete --locked)",
-        );
-    }
-    cmd!(sh, "cargo-machete")
-        .run()
-        .context("cargo-machete found dependencies that no code uses: remove them from the Cargo.toml it names (or, for one used only by a macro, list it under [package.metadata.cargo-machete] ignored)")?;
-    Ok(Outcome::Passed)
+    cargo_tool_suite(
+        sh,
+        "deps",
+        "cargo-machete",
+        &[],
+        "cargo-machete found dependencies that no code uses: remove them from the Cargo.toml it names (or, for one used only by a macro, list it under [package.metadata.cargo-machete] ignored)",
+    )
 }
 
 fn supply_chain(sh: &Shell) -> anyhow::Result<Outcome> {
-    if which::which("cargo-deny").is_err() {
+    cargo_tool_suite(
+        sh,
+        "supply-chain",
+        "cargo-deny",
+        &["check", "licenses", "bans", "sources"],
+        "cargo-deny refused the dependency graph: its report above names the crate and the rule (deny.toml)",
+    )
+}
+
+/// Runs a Cargo tool that `cargo xtask doctor --install` builds; without it the suite is
+/// skipped outside CI and fails in CI. `refusal` explains a non-zero exit.
+fn cargo_tool_suite(
+    sh: &Shell,
+    suite: &str,
+    tool: &str,
+    args: &[&str],
+    refusal: &'static str,
+) -> anyhow::Result<Outcome> {
+    if which::which(tool).is_err() {
         return project::skip_or_fail(
-            "supply-chain",
-            "cargo-deny is needed; install it with `cargo xtask doctor --install` \
-             (or: cargo install cargo-deny --locked)",
+            suite,
+            &format!(
+                "{tool} is needed; install it with `cargo xtask doctor --install` \
+                 (or: cargo install {tool} --locked)"
+            ),
         );
     }
-    cmd!(sh, "cargo-deny check licenses bans sources")
-        .run()
-        .context("cargo-deny refused the dependency graph: its report above names the crate and the rule (deny.toml)")?;
+    cmd!(sh, "{tool} {args...}").run().context(refusal)?;
     Ok(Outcome::Passed)
 }
 
