@@ -8,6 +8,7 @@
 //! | `BODY_LIMIT_BYTES` | 1048576 | largest request body proxied (the backend's default limit too) |
 //! | `SHUTDOWN_DELAY_SECONDS` | 0 | after SIGTERM, time `/readyz` answers 503 while requests are still served |
 //! | `SHUTDOWN_GRACE_SECONDS` | 20 | then, time in-flight requests get to finish |
+//! | `PROMETHEUS_URL` | unset | the Prometheus the operator dashboard (`/ops/dashboard`) queries; unset: no dashboard |
 //! | `LOG_FORMAT` / `LOG_LEVEL` | json / info | logging |
 
 use std::{net::IpAddr, time::Duration};
@@ -26,6 +27,7 @@ pub const ENV_VARS: &[&str] = &[
     "BODY_LIMIT_BYTES",
     "SHUTDOWN_DELAY_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",
+    "PROMETHEUS_URL",
     "LOG_FORMAT",
     "LOG_LEVEL",
 ];
@@ -47,6 +49,9 @@ pub struct FrontendConfig {
     pub shutdown_delay: Duration,
     /// Then: no new connections; in-flight requests get this long to finish.
     pub shutdown_grace: Duration,
+    /// Base URL of the Prometheus the operator dashboard graphs from, without a trailing slash;
+    /// `None`: no dashboard.
+    pub prometheus_url: Option<String>,
     pub log: LogSettings,
 }
 
@@ -60,6 +65,7 @@ struct FrontendFile {
     body_limit_bytes: Option<usize>,
     shutdown_delay_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
+    prometheus_url: Option<String>,
     #[serde(default)]
     log: LogFile,
 }
@@ -86,6 +92,17 @@ impl FrontendConfig {
             env::parsed::<u64>(env, name, "a whole number of seconds")
                 .map(|v| Duration::from_secs(v.or(from_file).unwrap_or(default)))
         };
+        let prometheus_url = env::plain(env, "PROMETHEUS_URL")
+            .or(file.prometheus_url)
+            .filter(|url| !url.is_empty());
+        if let Some(url) = &prometheus_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                "PROMETHEUS_URL",
+                format!("`{url}` is not an http(s) URL, e.g. http://prometheus:9090"),
+            ));
+        }
         let body_limit_bytes = env::parsed(env, "BODY_LIMIT_BYTES", "a number of bytes")?
             .or(file.body_limit_bytes)
             .unwrap_or(DEFAULT_BODY_LIMIT_BYTES);
@@ -107,6 +124,7 @@ impl FrontendConfig {
             body_limit_bytes,
             shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", file.shutdown_delay_seconds, 0)?,
             shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", file.shutdown_grace_seconds, 20)?,
+            prometheus_url: prometheus_url.map(|url| url.trim_end_matches('/').to_owned()),
             log: LogSettings::load(env, file.log)?,
         })
     }
@@ -184,5 +202,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("BACKEND_URL:"), "{err}");
+    }
+
+    #[test]
+    fn prometheus_url_is_optional_and_must_be_http() {
+        let none = FrontendConfig::from_env(&MapEnv::default()).unwrap();
+        assert_eq!(none.prometheus_url, None, "no dashboard unless asked for");
+        let some = FrontendConfig::from_env(&MapEnv::new([(
+            "PROMETHEUS_URL",
+            "http://prometheus:9090/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            some.prometheus_url.as_deref(),
+            Some("http://prometheus:9090")
+        );
+        let err = FrontendConfig::from_env(&MapEnv::new([("PROMETHEUS_URL", "prometheus:9090")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("PROMETHEUS_URL:"), "{err}");
     }
 }

@@ -5,8 +5,11 @@
 //! environment on top. Secret settings can also come from a file named by `<NAME>_FILE`, the
 //! way Docker and Kubernetes mount secrets. Validation happens once, at load time, and every
 //! error says which setting is wrong and how to fix it.
+//!
+//! [`dashboard`] holds the one list of the monitoring dashboard's queries.
 
 pub mod backend;
+pub mod dashboard;
 pub mod database;
 pub mod env;
 pub mod frontend;

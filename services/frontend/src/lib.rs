@@ -2,6 +2,7 @@
 //! proxies `/api/*` and `/mcp` to the backend, so the browser only ever talks to one origin.
 
 pub mod assets;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod healthcheck;

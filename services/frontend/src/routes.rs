@@ -8,13 +8,16 @@ use axum::{
     routing::{any, get},
 };
 
-use crate::{assets, error::FrontendError, health, observability, proxy, state::AppState};
+use crate::{
+    assets, dashboard, error::FrontendError, health, observability, proxy, state::AppState,
+};
 
 pub fn router(state: AppState) -> Router {
     let operations = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/ops/dashboard", get(dashboard::dashboard))
         .route_layer(middleware::from_fn(unproxied_only));
     Router::new()
         .route("/", get(assets::index))

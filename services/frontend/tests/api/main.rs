@@ -5,6 +5,7 @@
 
 mod assets;
 mod binary;
+mod dashboard;
 mod health;
 mod healthcheck;
 mod helpers;
