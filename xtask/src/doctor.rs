@@ -77,6 +77,16 @@ const TOOLS: &[Tool] = &[
         install: "apt-get install -y prometheus",
     },
     Tool {
+        program: "prometheus",
+        purpose: "`up --monitoring` (its binary goes into an image)",
+        install: "apt-get install -y prometheus",
+    },
+    Tool {
+        program: "prometheus-alertmanager",
+        purpose: "`up --monitoring` (its binary goes into an image)",
+        install: "apt-get install -y prometheus-alertmanager",
+    },
+    Tool {
         program: "wrk",
         purpose: "`bench api`",
         install: "apt-get install -y wrk",

@@ -13,6 +13,7 @@ mod kube;
 mod lint;
 mod logs;
 mod manifests;
+mod monitoring;
 mod postgres;
 mod procs;
 mod project;

@@ -137,6 +137,16 @@ struct LintMessage {
 /// `helm template`: the rendered manifests by template path (`todo-chatbot/templates/x.yaml`),
 /// hooks and tests included, NOTES.txt and empty templates left out.
 pub fn render(sh: &Shell, inputs: &Inputs) -> anyhow::Result<BTreeMap<String, String>> {
+    render_as(sh, inputs, RELEASE, NAMESPACE)
+}
+
+/// [`render`] as release `release` in `namespace`.
+pub fn render_as(
+    sh: &Shell,
+    inputs: &Inputs,
+    release: &str,
+    namespace: &str,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let chart = chart_dir();
     let values = inputs.value_args();
     let rendered: BTreeMap<String, String> = if let Ok(helm) = which::which("helm") {
@@ -144,7 +154,7 @@ pub fn render(sh: &Shell, inputs: &Inputs) -> anyhow::Result<BTreeMap<String, St
         let text = captured(
             cmd!(
                 sh,
-                "{helm} template {RELEASE} {chart} --namespace {NAMESPACE} {values...}"
+                "{helm} template {release} {chart} --namespace {namespace} {values...}"
             ),
             || format!("helm template failed for {}", inputs.label()),
         )?;
@@ -155,7 +165,7 @@ pub fn render(sh: &Shell, inputs: &Inputs) -> anyhow::Result<BTreeMap<String, St
         let output = captured(
             cmd!(
                 sh,
-                "{python} {driver} render --chart {chart} --name {RELEASE} --namespace {NAMESPACE} {values...}"
+                "{python} {driver} render --chart {chart} --name {release} --namespace {namespace} {values...}"
             ),
             || {
                 format!(

@@ -4,16 +4,16 @@
 //! Fast path (default): static binaries from the host in `scratch` images (see `fastpath`).
 //! `--hermetic`: `deploy/docker/Dockerfile`, for engines that can pull the Rust base image.
 
-mod build;
+pub mod build;
 pub mod check;
-mod context;
+pub mod context;
 pub mod derive;
 pub mod fastpath;
 mod http;
 mod prune;
 pub mod push;
 pub mod scan;
-mod tags;
+pub mod tags;
 
 use std::{collections::HashMap, time::Instant};
 

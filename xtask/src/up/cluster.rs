@@ -106,3 +106,47 @@ pub fn deploy(
         &node_host,
     ))?
 }
+
+/// The release's values for `--monitoring`: the frontend's dashboard reads the Prometheus that
+/// [`start_monitoring`] runs next to it.
+pub fn monitoring_values(placement: &super::Resolved, monitoring: bool) -> Option<String> {
+    monitoring.then(|| {
+        format!(
+            "metrics.prometheusUrl={}",
+            crate::monitoring::cluster::in_cluster_url(&placement.release)
+        )
+    })
+}
+
+/// `--monitoring` on a cluster, once the release is installed: Prometheus built on `docker`,
+/// run next to the release, and ready on its NodePort (at `node_host`, else where
+/// [`kube::node_host`] finds the nodes).
+pub fn start_monitoring(
+    sh: &Shell,
+    docker: &bollard::Docker,
+    source: crate::monitoring::cluster::Source<'_>,
+    placement: &super::Resolved,
+    node_host: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<crate::monitoring::Urls> {
+    let rules =
+        crate::monitoring::rules::from_chart_as(sh, &placement.release, &placement.namespace)?;
+    let (client, server) = block_on(kube::connect(&placement.cluster))??;
+    let node_host = match node_host {
+        Some(host) => host.to_owned(),
+        None => block_on(kube::node_host(&client, &server))?,
+    };
+    block_on(crate::monitoring::cluster::start(
+        sh,
+        docker,
+        source,
+        &client,
+        crate::monitoring::cluster::Placement {
+            release: &placement.release,
+            namespace: &placement.namespace,
+            node_host: &node_host,
+        },
+        &rules,
+        timeout,
+    ))?
+}

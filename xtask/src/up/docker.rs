@@ -1,7 +1,8 @@
 //! `up --target docker`: the same images on a Docker Engine, locked down as in the images
 //! check, restarted by the engine when they fail (restart policy `unless-stopped`), with the
 //! backend's SQLite database in a named volume that outlives the containers, or (`--postgres`)
-//! in a PostgreSQL server this machine runs for the stack.
+//! in a PostgreSQL server this machine runs for the stack. With `--monitoring`, a Prometheus
+//! and an Alertmanager join them (see [`crate::monitoring`]).
 
 use std::{collections::HashMap, time::Duration};
 
@@ -19,7 +20,10 @@ use bollard::{
 };
 use xshell::{Shell, cmd};
 
-use crate::images::{self, SERVICES};
+use crate::{
+    images::{self, SERVICES},
+    monitoring::{self, ALERTMANAGER, PROMETHEUS},
+};
 
 pub const NETWORK: &str = "todo-chatbot";
 const VOLUME: &str = "todo-chatbot-data";
@@ -41,6 +45,22 @@ pub struct Options {
     /// Data in a PostgreSQL server on this machine instead of SQLite in the volume.
     pub postgres: bool,
     pub build_profile: images::fastpath::BuildProfile,
+    /// Prometheus and Alertmanager beside the stack, on these host ports.
+    pub monitoring: Option<MonitoringPorts>,
+}
+
+/// The host ports of `up --monitoring`.
+#[derive(Debug, Clone, Copy)]
+pub struct MonitoringPorts {
+    pub prometheus: u16,
+    pub alertmanager: u16,
+}
+
+/// What `up --target docker` started besides the containers: the PostgreSQL server
+/// (`--postgres`), which `down` stops, and where Prometheus answers (`--monitoring`).
+pub struct Started {
+    pub database: Option<crate::postgres::Server>,
+    pub monitoring: Option<monitoring::Urls>,
 }
 
 /// True when a Docker Engine answers within a second or two.
@@ -53,19 +73,21 @@ pub fn engine_answers() -> bool {
     .unwrap_or(false)
 }
 
-/// Builds the images and (re)creates the containers; returns the PostgreSQL server it started
-/// (`--postgres`), which `down` stops.
-pub fn up(
-    sh: &Shell,
-    options: Options,
-    timeout: Duration,
-) -> anyhow::Result<Option<crate::postgres::Server>> {
+/// Builds the images and (re)creates the containers that changed.
+pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Started> {
     let Options {
         ui_port,
         api_port,
         postgres,
         build_profile,
+        monitoring: monitoring_ports,
     } = options;
+    // The rules come from the chart through the Helm engine: a missing engine fails here,
+    // before anything is built or replaced.
+    let chart_rules = match monitoring_ports {
+        Some(_) => Some(monitoring::rules::from_chart(sh)?),
+        None => None,
+    };
     // The tag is fixed before the build, so an edit made while it runs cannot make the
     // containers ask for a tag that was never built.
     let tag = images::current_tag(sh)?;
@@ -128,33 +150,54 @@ pub fn up(
             host.binds = Some(vec![format!("{VOLUME}:/data")]);
             publish(host, backend.port, api_port);
             alias(&mut backend_config, BACKEND_ALIAS);
+            let mut frontend_env = vec![
+                format!("BACKEND_URL=http://{BACKEND_ALIAS}:{}", backend.port),
+                format!("SHUTDOWN_DELAY_SECONDS={DRAIN_SECONDS}"),
+            ];
+            if monitoring_ports.is_some() {
+                frontend_env.push(format!(
+                    "PROMETHEUS_URL=http://{PROMETHEUS}:{}",
+                    monitoring::PROMETHEUS_PORT
+                ));
+            }
             let mut frontend_config = images::check::locked_down_config(
                 &format!("{}:{tag}", frontend.image),
                 frontend.port,
                 NETWORK,
-                vec![
-                    format!("BACKEND_URL=http://{BACKEND_ALIAS}:{}", backend.port),
-                    format!("SHUTDOWN_DELAY_SECONDS={DRAIN_SECONDS}"),
-                ],
+                frontend_env,
             );
             publish(
                 frontend_config.host_config.get_or_insert_default(),
                 frontend.port,
                 ui_port,
             );
-            let wanted = [
-                (BACKEND, backend_config, api_port, "--api-port"),
-                (FRONTEND, frontend_config, ui_port, "--ui-port"),
+            let mut wanted = vec![
+                (BACKEND, backend_config, api_port, "--api-port", "/readyz"),
+                (FRONTEND, frontend_config, ui_port, "--ui-port", "/readyz"),
             ];
+            match (monitoring_ports, &chart_rules) {
+                (Some(ports), Some(rules)) => {
+                    wanted.extend(monitoring_containers(sh, &docker, rules, ports).await?);
+                }
+                _ => {
+                    for name in [PROMETHEUS, ALERTMANAGER] {
+                        if docker.inspect_container(name, None).await.is_ok() {
+                            remove_container(&docker, name).await?;
+                            println!("==> removed {name}: this `up` has no --monitoring");
+                        }
+                    }
+                }
+            }
             let mut unchanged = Vec::new();
             let mut replaced = Vec::new();
-            for (name, config, port, flag) in wanted {
+            for (name, config, port, flag, ready_path) in wanted {
                 let (config, same) = label_with_digest(&docker, name, config).await?;
                 let container = Replacement {
                     name,
                     config,
                     port,
                     flag,
+                    ready_path,
                 };
                 if same {
                     unchanged.push(container);
@@ -167,9 +210,11 @@ pub fn up(
                     "==> {}: unchanged (the same image and configuration): left running",
                     container.name
                 );
-                wait_ready(container.port, timeout).await.with_context(|| {
-                    format!("{} runs unchanged but is not ready", container.name)
-                })?;
+                wait_ready_at(container.port, container.ready_path, timeout)
+                    .await
+                    .with_context(|| {
+                        format!("{} runs unchanged but is not ready", container.name)
+                    })?;
             }
             if replaced.is_empty() {
                 return anyhow::Ok(());
@@ -213,9 +258,143 @@ pub fn up(
             ),
             None => println!("       data in the volume {VOLUME}"),
         }
+        let monitoring = monitoring_ports.map(|ports| monitoring::Urls {
+            prometheus: format!("http://127.0.0.1:{}", ports.prometheus),
+            alertmanager: Some(format!("http://127.0.0.1:{}", ports.alertmanager)),
+        });
+        if let Some(urls) = &monitoring {
+            urls.print(&format!("http://127.0.0.1:{ui_port}"));
+        }
         println!("       stop with `cargo xtask down --target docker`");
-        anyhow::Ok(database)
+        anyhow::Ok(Started {
+            database,
+            monitoring,
+        })
     })?
+}
+
+/// A container `up` wants: name, configuration, host port, the flag that picks the port, and
+/// the path that answers 200 when it is ready.
+type Wanted = (
+    &'static str,
+    bollard::models::ContainerCreateBody,
+    u16,
+    &'static str,
+    &'static str,
+);
+
+/// Alertmanager and Prometheus, locked down as the services are, their images built from this
+/// machine's binaries and the chart's rules.
+async fn monitoring_containers(
+    sh: &Shell,
+    docker: &Docker,
+    rules: &monitoring::rules::ChartRules,
+    ports: MonitoringPorts,
+) -> anyhow::Result<Vec<Wanted>> {
+    use monitoring::{
+        ALERTMANAGER_PORT, PROMETHEUS_PORT,
+        config::{self, Target},
+        image,
+    };
+    let [backend, frontend] = &SERVICES;
+    let prometheus_config = config::prometheus(
+        rules,
+        &Target {
+            address: format!("{BACKEND_ALIAS}:{}", backend.port),
+            pod: BACKEND,
+            container: backend.binary,
+        },
+        &Target {
+            address: format!("{FRONTEND}:{}", frontend.port),
+            pod: FRONTEND,
+            container: frontend.binary,
+        },
+        true,
+    );
+    let prometheus_image = image::ensure(
+        sh,
+        docker,
+        image::prometheus_spec(vec![
+            (config::PROMETHEUS_CONFIG, prometheus_config),
+            (config::RULES_FILE, config::rules(rules)),
+        ])?,
+    )
+    .await?;
+    let alertmanager_image = image::ensure(
+        sh,
+        docker,
+        image::alertmanager_spec(config::alertmanager())?,
+    )
+    .await?;
+    let mut prometheus =
+        images::check::locked_down_config(&prometheus_image, PROMETHEUS_PORT, NETWORK, Vec::new());
+    prometheus.cmd = Some(vec![
+        format!("--config.file={}", config::PROMETHEUS_CONFIG),
+        "--storage.tsdb.path=/prometheus".to_owned(),
+        "--storage.tsdb.retention.time=1d".to_owned(),
+        format!("--web.listen-address=:{PROMETHEUS_PORT}"),
+        format!("--web.external-url=http://127.0.0.1:{}/", ports.prometheus),
+        "--web.route-prefix=/".to_owned(),
+    ]);
+    scratch_space(&mut prometheus, "/prometheus", "512m");
+    publish(
+        prometheus.host_config.get_or_insert_default(),
+        PROMETHEUS_PORT,
+        ports.prometheus,
+    );
+    let mut alertmanager = images::check::locked_down_config(
+        &alertmanager_image,
+        ALERTMANAGER_PORT,
+        NETWORK,
+        Vec::new(),
+    );
+    alertmanager.cmd = Some(vec![
+        format!("--config.file={}", config::ALERTMANAGER_CONFIG),
+        "--storage.path=/alertmanager".to_owned(),
+        format!("--web.listen-address=:{ALERTMANAGER_PORT}"),
+        format!(
+            "--web.external-url=http://127.0.0.1:{}/",
+            ports.alertmanager
+        ),
+        "--web.route-prefix=/".to_owned(),
+        // One instance: no gossip port, no peers.
+        "--cluster.listen-address=".to_owned(),
+    ]);
+    scratch_space(&mut alertmanager, "/alertmanager", "64m");
+    publish(
+        alertmanager.host_config.get_or_insert_default(),
+        ALERTMANAGER_PORT,
+        ports.alertmanager,
+    );
+    Ok(vec![
+        (
+            ALERTMANAGER,
+            alertmanager,
+            ports.alertmanager,
+            "--alertmanager-port",
+            "/-/ready",
+        ),
+        (
+            PROMETHEUS,
+            prometheus,
+            ports.prometheus,
+            "--prometheus-port",
+            "/-/ready",
+        ),
+    ])
+}
+
+/// A writable folder in memory for a server's data (the root filesystem stays read-only), and
+/// memory for it: the tmpfs counts against the container's limit. It is owned by the image's
+/// user (a `mode=` is lost when the engine restarts the container; the owner is not).
+fn scratch_space(config: &mut bollard::models::ContainerCreateBody, path: &str, size: &str) {
+    let host = config.host_config.get_or_insert_default();
+    let id = monitoring::image::USER_ID;
+    host.tmpfs.get_or_insert_default().insert(
+        path.to_owned(),
+        format!("rw,noexec,nosuid,size={size},uid={id},gid={id}"),
+    );
+    host.memory = Some(768 * 1024 * 1024);
 }
 
 /// The label with the digest of what a container was created from (its image's id and the
@@ -273,6 +452,8 @@ struct Replacement {
     port: u16,
     /// The flag that picks that port.
     flag: &'static str,
+    /// The path that answers 200 there once it is ready.
+    ready_path: &'static str,
 }
 
 /// Fails, before anything is replaced, when a host port is held by something other than the
@@ -282,7 +463,7 @@ async fn ensure_ports_free(
     ports: impl Iterator<Item = (u16, &str)>,
 ) -> anyhow::Result<()> {
     let mut own = Vec::new();
-    for name in [BACKEND, FRONTEND] {
+    for name in [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER] {
         if let Ok(container) = docker.inspect_container(name, None).await {
             let bindings = container
                 .host_config
@@ -315,12 +496,15 @@ async fn start_and_wait(
     containers: Vec<Replacement>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
-    let waits: Vec<(&str, u16)> = containers.iter().map(|c| (c.name, c.port)).collect();
+    let waits: Vec<(&str, u16, &str)> = containers
+        .iter()
+        .map(|c| (c.name, c.port, c.ready_path))
+        .collect();
     for container in containers {
         run(docker, container.name, container.config).await?;
     }
-    for (name, port) in waits {
-        if let Err(err) = wait_ready(port, timeout).await {
+    for (name, port, path) in waits {
+        if let Err(err) = wait_ready_at(port, path, timeout).await {
             images::check::print_container_logs(docker, name).await;
             return Err(err.context(format!("{name} did not become ready")));
         }
@@ -528,9 +712,14 @@ pub async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()>
         .with_context(|| format!("removing the container {name}"))
 }
 
+/// Waits until the service on host port `port` answers `/readyz` with 200.
 pub async fn wait_ready(port: u16, timeout: Duration) -> anyhow::Result<()> {
+    wait_ready_at(port, "/readyz", timeout).await
+}
+
+async fn wait_ready_at(port: u16, path: &str, timeout: Duration) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/readyz");
+    let url = format!("http://127.0.0.1:{port}{path}");
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Ok(response) = client
@@ -554,12 +743,14 @@ pub fn status() -> anyhow::Result<()> {
     crate::runtime::block_on(async {
         let docker = images::connect(None).await?;
         println!(
-            "{:<24} {:<10} {:<10} {:>8}  image",
+            "{:<26} {:<10} {:<10} {:>8}  image",
             "container", "state", "health", "restarts"
         );
-        for name in [BACKEND, FRONTEND] {
+        for name in [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER] {
             let Ok(container) = docker.inspect_container(name, None).await else {
-                println!("{name:<24} absent (`cargo xtask up --target docker` starts it)");
+                if name == BACKEND || name == FRONTEND {
+                    println!("{name:<24} absent (`cargo xtask up --target docker` starts it)");
+                }
                 continue;
             };
             let state = container.state.unwrap_or_default();
@@ -569,7 +760,7 @@ pub fn status() -> anyhow::Result<()> {
                 .map(|s| s.to_string())
                 .unwrap_or_default();
             println!(
-                "{name:<24} {:<10} {health:<10} {:>8}  {}",
+                "{name:<26} {:<10} {health:<10} {:>8}  {}",
                 state.status.map(|s| s.to_string()).unwrap_or_default(),
                 container.restart_count.unwrap_or_default(),
                 container.config.and_then(|c| c.image).unwrap_or_default()
@@ -586,10 +777,16 @@ pub fn logs(service: Option<&str>, follow: bool, tail: u64) -> anyhow::Result<()
     use futures::StreamExt;
     crate::runtime::block_on(async {
         let docker = images::connect(None).await?;
-        let names: Vec<&str> = [BACKEND, FRONTEND]
-            .into_iter()
-            .filter(|name| service.is_none_or(|s| name.ends_with(s)))
-            .collect();
+        let mut names = Vec::new();
+        for name in [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER] {
+            // The monitoring containers only when `up --monitoring` started them.
+            let present = name == BACKEND
+                || name == FRONTEND
+                || docker.inspect_container(name, None).await.is_ok();
+            if present && service.is_none_or(|s| name.ends_with(s)) {
+                names.push(name);
+            }
+        }
         let mut streams = futures::stream::SelectAll::new();
         for name in names {
             let options = bollard::query_parameters::LogsOptionsBuilder::default()

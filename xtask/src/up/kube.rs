@@ -19,6 +19,8 @@ pub struct Options<'a> {
     pub values: &'a [PathBuf],
     pub set: &'a [String],
     pub build_profile: images::fastpath::BuildProfile,
+    /// A Prometheus next to the release (`--monitoring`).
+    pub monitoring: bool,
 }
 
 pub fn up(
@@ -26,7 +28,11 @@ pub fn up(
     placement: &Resolved,
     options: Options<'_>,
     timeout: Duration,
-) -> anyhow::Result<(Option<String>, ReleaseInputs)> {
+) -> anyhow::Result<(
+    Option<String>,
+    ReleaseInputs,
+    Option<crate::monitoring::Urls>,
+)> {
     // Fail on an unreachable cluster before spending minutes on a build.
     block_on(cluster_api::connect(&placement.cluster))??;
     let registry = options.registry.trim_end_matches('/');
@@ -50,13 +56,31 @@ pub fn up(
         options.values,
         [format!("image.registry={registry}")]
             .into_iter()
+            .chain(cluster::monitoring_values(placement, options.monitoring))
             .chain(options.set.iter().cloned())
             .collect(),
         pinned,
         timeout,
     );
     let ui_url = cluster::deploy(sh, &release, None, timeout)?;
-    Ok((ui_url, ReleaseInputs::of(&release, Some(registry))))
+    let monitoring = if options.monitoring {
+        let docker = block_on(images::connect(None))??;
+        Some(cluster::start_monitoring(
+            sh,
+            &docker,
+            crate::monitoring::cluster::Source::Registry(registry),
+            placement,
+            None,
+            timeout,
+        )?)
+    } else {
+        None
+    };
+    Ok((
+        ui_url,
+        ReleaseInputs::of(&release, Some(registry)),
+        monitoring,
+    ))
 }
 
 /// `<binary>.image.digest=sha256:…` for each service (the chart's values are named after the
@@ -142,13 +166,18 @@ pub fn down(
             release.name, release.namespace
         ),
     }
-    let deleted = block_on(cluster_api::cleanup::leftovers(
+    let mut deleted = block_on(crate::monitoring::cluster::delete(
+        &client,
+        &placement.namespace,
+        &placement.release,
+    ))??;
+    deleted.extend(block_on(cluster_api::cleanup::leftovers(
         &client,
         &placement.namespace,
         &placement.release,
         purge,
         timeout,
-    ))??;
+    ))??);
     for object in &deleted {
         println!("    deleted {object}");
     }

@@ -24,8 +24,13 @@ pub fn up(
     values: &[PathBuf],
     set: &[String],
     build_profile: images::fastpath::BuildProfile,
+    monitoring: bool,
     timeout: Duration,
-) -> anyhow::Result<(Option<String>, ReleaseInputs)> {
+) -> anyhow::Result<(
+    Option<String>,
+    ReleaseInputs,
+    Option<crate::monitoring::Urls>,
+)> {
     let minikube =
         project::require_tool("minikube", "see https://minikube.sigs.k8s.io/docs/start/")?;
     let profile = &placement.profile;
@@ -67,9 +72,25 @@ pub fn up(
 
     let node_ip = node_ip(sh, profile)?;
     let image_tag = vec![format!("image.tag={tag}")];
-    let release = release_for(placement, values, set.to_vec(), image_tag, timeout);
+    let set = cluster::monitoring_values(placement, monitoring)
+        .into_iter()
+        .chain(set.iter().cloned())
+        .collect();
+    let release = release_for(placement, values, set, image_tag, timeout);
     let ui_url = cluster::deploy(sh, &release, Some(&node_ip), timeout)?;
-    Ok((ui_url, ReleaseInputs::of(&release, None)))
+    let monitoring = if monitoring {
+        Some(cluster::start_monitoring(
+            sh,
+            &engine(&placement.profile)?,
+            crate::monitoring::cluster::Source::NodeEngine,
+            placement,
+            Some(&node_ip),
+            timeout,
+        )?)
+    } else {
+        None
+    };
+    Ok((ui_url, ReleaseInputs::of(&release, None), monitoring))
 }
 
 /// Where the profile's NodePorts answer (`minikube ip`).

@@ -159,6 +159,17 @@ pub struct Up {
     /// binaries (docker target; what `test-e2e --db-outage` stops and starts), instead of SQLite.
     #[arg(long)]
     postgres: bool,
+    /// A Prometheus (with the chart's alert rules) and an Alertmanager beside the stack, and the
+    /// frontend's dashboard at /ops/dashboard (docker target; on a cluster with
+    /// prometheus-operator, the chart's `metrics.*` values instead).
+    #[arg(long)]
+    monitoring: bool,
+    /// Host port of Prometheus (`--monitoring`).
+    #[arg(long, default_value_t = 9090)]
+    prometheus_port: u16,
+    /// Host port of Alertmanager (`--monitoring`).
+    #[arg(long, default_value_t = 9093)]
+    alertmanager_port: u16,
     /// Longest wait for the stack to become ready, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -215,26 +226,33 @@ impl Up {
                  database (the production profile's `secrets.existingSecret`, see docs/kubernetes.md)"
             );
         }
+        if self.monitoring && target == Target::Local {
+            bail!(
+                "--monitoring runs Prometheus in a container or on the cluster: use the docker, \
+                 minikube or kube target"
+            );
+        }
         println!("==> cargo xtask up --target {}", target.name());
         let timeout = std::time::Duration::from_secs(self.timeout);
         let build_profile = self.build_profile.unwrap_or(match target {
             Target::Kube => crate::images::fastpath::BuildProfile::Release,
             _ => crate::images::fastpath::BuildProfile::Stack,
         });
-        let (ui_url, release_inputs, database) = match target {
+        let (ui_url, release_inputs, database, monitoring) = match target {
             Target::Minikube => {
-                let (url, inputs) = minikube::up(
+                let (url, inputs, monitoring) = minikube::up(
                     sh,
                     &placement,
                     &self.values,
                     &self.set,
                     build_profile,
+                    self.monitoring,
                     timeout,
                 )?;
-                (url, Some(inputs), None)
+                (url, Some(inputs), None, monitoring)
             }
             Target::Kube => {
-                let (url, inputs) = kube::up(
+                let (url, inputs, monitoring) = kube::up(
                     sh,
                     &placement,
                     kube::Options {
@@ -242,32 +260,41 @@ impl Up {
                         values: &self.values,
                         set: &self.set,
                         build_profile,
+                        monitoring: self.monitoring,
                     },
                     timeout,
                 )?;
-                (url, Some(inputs), None)
+                (url, Some(inputs), None, monitoring)
             }
             Target::Docker => {
-                let database = docker::up(
+                let started = docker::up(
                     sh,
                     docker::Options {
                         ui_port: self.ui_port,
                         api_port: self.api_port,
                         postgres: self.postgres,
                         build_profile,
+                        monitoring: self.monitoring.then_some(docker::MonitoringPorts {
+                            prometheus: self.prometheus_port,
+                            alertmanager: self.alertmanager_port,
+                        }),
                     },
                     timeout,
                 )?;
                 (
                     Some(format!("http://127.0.0.1:{}", self.ui_port)),
                     None,
-                    database,
+                    started.database,
+                    started.monitoring,
                 )
             }
             Target::Local => {
                 return local::up(sh, self.ui_port, self.api_port, build_profile, timeout);
             }
         };
+        if let (Some(urls), Some(ui), true) = (&monitoring, &ui_url, target.is_cluster()) {
+            urls.print(ui);
+        }
         state::Stack {
             target: target.name().to_owned(),
             release: target.is_cluster().then(|| placement.release.clone()),
@@ -277,6 +304,7 @@ impl Up {
             ui_url,
             release_inputs,
             database,
+            monitoring,
         }
         .save()
     }

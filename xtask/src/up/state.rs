@@ -31,6 +31,9 @@ pub struct Stack {
     /// The PostgreSQL server `up --postgres` runs for the stack (docker target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<crate::postgres::Server>,
+    /// Where the Prometheus and Alertmanager of `up --monitoring` answer (docker target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<crate::monitoring::Urls>,
 }
 
 /// The inputs of the Helm release `up` installed, so `test-e2e --rolling` can upgrade it with
@@ -142,6 +145,10 @@ mod tests {
                 set_string: vec!["image.tag=abc1234".into()],
             }),
             database: None,
+            monitoring: Some(crate::monitoring::Urls {
+                prometheus: "http://127.0.0.1:9090".into(),
+                alertmanager: None,
+            }),
         };
         stack.save_to(&path).unwrap();
         assert_eq!(Stack::load_from(&path).unwrap(), Some(stack));
