@@ -10,7 +10,9 @@ pub mod functional;
 pub mod load;
 pub mod mcp;
 pub mod modes;
+pub mod monitoring;
 pub mod operate;
+pub mod screenshot;
 pub mod traffic;
 
 use std::{future::Future, path::PathBuf, pin::Pin, time::Duration, time::Instant};
@@ -58,6 +60,11 @@ pub struct TestE2e {
     /// (`up --target docker --postgres`).
     #[arg(long)]
     db_outage: bool,
+    /// The stack's Prometheus, alerts and dashboard (`up --target docker --monitoring
+    /// --postgres`): rule groups loaded, targets up, every panel with data, and the alerts of a
+    /// stopped backend and a stopped database firing, with their time to fire.
+    #[arg(long)]
+    monitoring: bool,
     /// Moderate traffic for this long; each instance's memory at the start and the end.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     soak: Option<Duration>,
@@ -110,6 +117,7 @@ pub enum Mode {
     Rolling,
     Chaos,
     DbOutage,
+    Monitoring,
     Soak(Duration),
 }
 
@@ -120,6 +128,7 @@ impl Mode {
             Self::Rolling => "rolling",
             Self::Chaos => "chaos",
             Self::DbOutage => "db-outage",
+            Self::Monitoring => "monitoring",
             Self::Soak(_) => "soak",
         }
     }
@@ -132,6 +141,7 @@ impl Mode {
             Self::Rolling => modes::rolling(stack, operator),
             Self::Chaos => modes::chaos(stack, operator),
             Self::DbOutage => modes::db_outage(stack, operator),
+            Self::Monitoring => monitoring::run(stack, operator),
             Self::Soak(duration) => modes::soak(stack, operator, *duration),
         }
     }
@@ -230,6 +240,9 @@ impl TestE2e {
         }
         if self.db_outage {
             modes.push(Mode::DbOutage);
+        }
+        if self.monitoring {
+            modes.push(Mode::Monitoring);
         }
         if let Some(duration) = self.soak {
             modes.push(Mode::Soak(duration));

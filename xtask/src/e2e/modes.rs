@@ -22,7 +22,7 @@ use crate::{images::SERVICES, runtime::block_on};
 /// Workers of the checking traffic (each a user listing and adding tasks without pause).
 const WORKERS: usize = 4;
 /// How long a killed backend may take to serve again by itself.
-const RECOVERY_BOUND: Duration = Duration::from_secs(60);
+pub const RECOVERY_BOUND: Duration = Duration::from_secs(60);
 /// The frontend's longest wait on the backend (its proxy deadline) plus a margin: no failed
 /// request may take longer than this.
 const FAIL_FAST_BOUND: Duration = Duration::from_secs(35);
@@ -481,7 +481,7 @@ pub fn soak(stack: &Stack, operator: &Operator, duration: Duration) -> anyhow::R
 }
 
 /// Waits until three calls in a row list the probe user's tasks; returns when that began.
-fn wait_serving(stack: &Stack, probe: &User, bound: Duration) -> anyhow::Result<Instant> {
+pub fn wait_serving(stack: &Stack, probe: &User, bound: Duration) -> anyhow::Result<Instant> {
     let started = Instant::now();
     let mut streak: Option<Instant> = None;
     let mut in_a_row = 0;

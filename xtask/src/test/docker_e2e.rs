@@ -4,7 +4,10 @@
 //! --postgres`, then the functional scenarios, `--rolling`, `--chaos` and `--db-outage`. Each
 //! mode ends with `down --purge`, and a failed step leaves nothing behind either.
 //!
-//! The stack takes the names `up --target docker` uses, so the suite refuses to run beside a
+//! The `monitoring` suite: `up --target docker --postgres --monitoring`, then `test-e2e
+//! --functional --monitoring` (see `e2e/monitoring.rs`), then `down --purge`.
+//!
+//! The stack takes the names `up --target docker` uses, so the suites refuse to run beside a
 //! developer's own docker stack rather than replace it.
 
 use std::path::{Path, PathBuf};
@@ -21,24 +24,8 @@ use crate::{
 };
 
 pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
-    let docker = match block_on(images::connect(None))? {
-        Ok(docker) => docker,
-        Err(err) => {
-            return project::skip_or_fail("e2e-docker", &format!("no Docker Engine ({err:#})"));
-        }
-    };
-    if block_on(docker.inspect_container(BACKEND, None))?.is_ok() {
-        return project::skip_or_fail(
-            "e2e-docker",
-            "a docker stack of `cargo xtask up` runs here and the suite would replace it: \
-             `cargo xtask down --target docker` first",
-        );
-    }
-    if project::postgres_bin_dir().is_none() {
-        return project::skip_or_fail(
-            "e2e-docker",
-            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
-        );
+    if let Some(skipped) = unmet("e2e-docker")? {
+        return Ok(skipped);
     }
     let work = project::root().join("target").join("test-e2e-docker");
     std::fs::create_dir_all(&work).context("creating target/test-e2e-docker")?;
@@ -65,6 +52,70 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
         &["--functional", "--rolling", "--chaos", "--db-outage"],
     )?;
     Ok(Outcome::Passed)
+}
+
+pub fn monitoring_suite(sh: &Shell) -> anyhow::Result<Outcome> {
+    if let Some(skipped) = unmet("monitoring")? {
+        return Ok(skipped);
+    }
+    for program in [
+        crate::monitoring::PROMETHEUS_PROGRAM,
+        crate::monitoring::ALERTMANAGER_PROGRAM,
+    ] {
+        if let Err(err) = crate::monitoring::image::binary(&program) {
+            return project::skip_or_fail("monitoring", &format!("{err:#}"));
+        }
+    }
+    if !crate::pytools::is_installed() {
+        return project::skip_or_fail(
+            "monitoring",
+            "the Helm engine (the alert rules come from the chart) is missing: `cargo xtask \
+             doctor --install`",
+        );
+    }
+    if crate::e2e::screenshot::browser().is_none() {
+        return project::skip_or_fail(
+            "monitoring",
+            "Chromium (the dashboard's screenshot) is missing: apt-get install -y chromium",
+        );
+    }
+    let work = project::root().join("target").join("test-e2e-docker");
+    std::fs::create_dir_all(&work).context("creating target/test-e2e-docker")?;
+    run_mode(
+        sh,
+        &work,
+        "monitoring",
+        &["--postgres", "--monitoring"],
+        &["--functional", "--monitoring"],
+    )?;
+    Ok(Outcome::Passed)
+}
+
+/// What both suites need: a Docker Engine with no stack of `up` on it, and PostgreSQL's
+/// binaries; `Some` is the suite's outcome when something is missing.
+fn unmet(suite: &str) -> anyhow::Result<Option<Outcome>> {
+    let docker = match block_on(images::connect(None))? {
+        Ok(docker) => docker,
+        Err(err) => {
+            return project::skip_or_fail(suite, &format!("no Docker Engine ({err:#})")).map(Some);
+        }
+    };
+    if block_on(docker.inspect_container(BACKEND, None))?.is_ok() {
+        return project::skip_or_fail(
+            suite,
+            "a docker stack of `cargo xtask up` runs here and the suite would replace it: \
+             `cargo xtask down --target docker` first",
+        )
+        .map(Some);
+    }
+    if project::postgres_bin_dir().is_none() {
+        return project::skip_or_fail(
+            suite,
+            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
+        )
+        .map(Some);
+    }
+    Ok(None)
 }
 
 /// `up` with `up_args`, `test-e2e` with `e2e_args`, `down --purge`; the report is kept in

@@ -101,11 +101,13 @@ fn sqlite_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     let namespace = "todo-kube-sqlite";
     println!("==> kube: SQLite profile in namespace {namespace}");
     purge_release(sh, namespace)?;
+    // With the Prometheus `up --monitoring` runs next to the release (checked after the first
+    // `up`; its alerts firing is the `monitoring` suite's part, on docker).
     lifecycle(
         sh,
         bench,
         namespace,
-        &[FREE_NODE_PORT[0], FREE_NODE_PORT[1]],
+        &[FREE_NODE_PORT[0], FREE_NODE_PORT[1], "--monitoring"],
         Upgrade::WithOutage,
     )
 }
@@ -196,6 +198,13 @@ fn lifecycle_steps(
     let ui = stack
         .ui_url
         .context("up recorded no UI URL (is the frontend a NodePort?)")?;
+    if extra.contains(&"--monitoring") {
+        let urls = stack
+            .monitoring
+            .as_ref()
+            .context("up --monitoring recorded no Prometheus")?;
+        check_prometheus(sh, namespace, &urls.prometheus, &ui)?;
+    }
     // The user's second command: the functional scenarios, and the metrics of both services
     // (the backend's read through the API server's pod proxy).
     let functional_report = bench.work.join(format!("{namespace}-functional.json"));
@@ -312,10 +321,11 @@ fn purge_release(sh: &Shell, namespace: &str) -> anyhow::Result<()> {
 }
 
 /// `metadata.generation` of each Deployment in `namespace`.
+/// The release's Deployments (not the Prometheus of `--monitoring`) and their generations.
 async fn generations(client: &Client, namespace: &str) -> anyhow::Result<BTreeMap<String, i64>> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let listed = api
-        .list(&ListParams::default())
+        .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={RELEASE}")))
         .await
         .context("listing the Deployments")?;
     Ok(listed
@@ -328,6 +338,57 @@ async fn generations(client: &Client, namespace: &str) -> anyhow::Result<BTreeMa
             )
         })
         .collect())
+}
+
+/// The Prometheus of `up --monitoring` on the cluster: the chart's rule groups loaded, both
+/// services' pods scraped `up` within 60 s, and the frontend's dashboard drawn from it.
+fn check_prometheus(sh: &Shell, namespace: &str, url: &str, ui: &str) -> anyhow::Result<()> {
+    let rules = crate::monitoring::rules::from_chart_as(sh, RELEASE, namespace)?;
+    let prometheus = crate::monitoring::api::Prometheus::new(url)?;
+    let started = Instant::now();
+    let (groups, targets) = loop {
+        let groups = block_on(prometheus.rule_groups())?.unwrap_or_default();
+        let targets = block_on(prometheus.targets())?.unwrap_or_default();
+        let jobs_up = [&rules.backend_job, &rules.frontend_job]
+            .iter()
+            .all(|job| targets.iter().any(|t| &&t.job == job && t.health == "up"));
+        if jobs_up && groups.len() == rules.group_names().len() {
+            break (groups, targets);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let states: Vec<String> = targets
+                .iter()
+                .map(|t| format!("{} {} {}", t.job, t.health, t.last_error))
+                .collect();
+            bail!(
+                "Prometheus at {url}: rule groups {groups:?} (the chart has {:?}), targets {states:?}",
+                rules.group_names()
+            );
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let dashboard = format!("{ui}/ops/dashboard");
+    let page = block_on(async {
+        let response = reqwest::get(&dashboard).await?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "{dashboard} answered {}",
+            response.status()
+        );
+        anyhow::Ok(response.text().await?)
+    })??;
+    ensure!(
+        page.contains("data-state=\"data\""),
+        "{dashboard} drew no panel with data"
+    );
+    println!(
+        "    Prometheus on the cluster: {} rule groups, {} targets up after {:.1}s; the dashboard \
+         draws from it",
+        groups.len(),
+        targets.iter().filter(|t| t.health == "up").count(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The namespace is gone, and no persistent volume still belongs to a claim in it (the lab's

@@ -86,6 +86,11 @@ fn suites() -> Vec<Suite> {
             run: docker_e2e::suite,
         },
         Suite {
+            name: "monitoring",
+            about: "up --target docker --monitoring --postgres, then test-e2e --monitoring: rule groups, targets, every dashboard panel, alerts firing on a stopped backend and database",
+            run: docker_e2e::monitoring_suite,
+        },
+        Suite {
             name: "kube",
             about: "up/status/logs/helm test/upgrade/down --purge on a real cluster (KUBECONFIG), SQLite and PostgreSQL, with the end-to-end scenarios",
             run: kube::suite,
@@ -218,10 +223,7 @@ fn workspace_tests(sh: &Shell) -> anyhow::Result<Outcome> {
 /// The browser test, a test target of its own behind the frontend's `browser-test` feature so
 /// that `unit` runs without a browser and this suite says whether it ran.
 fn browser(sh: &Shell) -> anyhow::Result<Outcome> {
-    let browser = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find(|name| which::which(name).is_ok());
-    if browser.is_none() || which::which("chromedriver").is_err() {
+    if crate::e2e::screenshot::browser().is_none() || which::which("chromedriver").is_err() {
         return project::skip_or_fail(
             "browser",
             "Chromium and chromedriver are needed; install them with: \

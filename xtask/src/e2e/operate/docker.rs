@@ -232,6 +232,37 @@ impl DockerStack {
         Ok(vec![text])
     }
 
+    /// Stops the backend container (the engine leaves a stopped container stopped) or starts
+    /// it again, as an outage that lasts until told otherwise.
+    pub async fn set_backend_running(&self, running: bool) -> anyhow::Result<()> {
+        if running {
+            self.docker
+                .start_container(BACKEND, None)
+                .await
+                .with_context(|| format!("starting {BACKEND} again"))
+        } else {
+            let options = bollard::query_parameters::StopContainerOptionsBuilder::default()
+                .t(10)
+                .build();
+            self.docker
+                .stop_container(BACKEND, Some(options))
+                .await
+                .with_context(|| format!("stopping {BACKEND}"))
+        }
+    }
+
+    /// Restarts the stack's Prometheus (`up --monitoring`), which starts it with no data.
+    pub async fn restart_prometheus(&self) -> anyhow::Result<()> {
+        let name = crate::monitoring::PROMETHEUS;
+        let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
+            .t(10)
+            .build();
+        self.docker
+            .restart_container(name, Some(options))
+            .await
+            .with_context(|| format!("restarting {name} (is the stack up with --monitoring?)"))
+    }
+
     /// How often the engine restarted each container.
     pub async fn restarts(&self) -> anyhow::Result<BTreeMap<String, i64>> {
         let mut restarts = BTreeMap::new();

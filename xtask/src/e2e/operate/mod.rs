@@ -90,6 +90,29 @@ impl Operator {
         }
     }
 
+    /// Takes the backend down until [`Operator::start_backend`] (docker target).
+    pub fn stop_backend(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Docker(stack) => block_on(stack.set_backend_running(false))?,
+            _ => Err(self.refuse("stopping the backend (--monitoring, docker target)")),
+        }
+    }
+
+    pub fn start_backend(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Docker(stack) => block_on(stack.set_backend_running(true))?,
+            _ => Err(self.refuse("starting the backend (--monitoring, docker target)")),
+        }
+    }
+
+    /// Restarts the stack's Prometheus with no data (docker target, `up --monitoring`).
+    pub fn restart_prometheus(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Docker(stack) => block_on(stack.restart_prometheus())?,
+            _ => Err(self.refuse("restarting Prometheus (--monitoring, docker target)")),
+        }
+    }
+
     /// Container restarts so far, by container or pod.
     pub fn restarts(&self) -> anyhow::Result<BTreeMap<String, i64>> {
         match self {
