@@ -340,3 +340,34 @@ pub async fn start(
         alertmanager: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn each_component_is_found_by_its_headless_service_and_labelled_as_the_rules_expect() {
+        let rules = ChartRules {
+            spec: json!({"groups": []}),
+            backend_job: "rel-backend".to_owned(),
+            frontend_job: "rel-frontend".to_owned(),
+            namespace: "apps".to_owned(),
+            backend_selector: json!({"component": "backend"}),
+            frontend_selector: json!({"component": "frontend"}),
+        };
+        let config: Value = serde_json::from_str(&config(&rules, "rel")).unwrap();
+        let jobs = config["scrape_configs"].as_array().unwrap();
+        assert_eq!(jobs[0]["job_name"], "rel-backend");
+        assert_eq!(
+            jobs[0]["dns_sd_configs"][0]["names"][0],
+            "rel-prometheus-backend-pods.apps.svc"
+        );
+        assert_eq!(jobs[0]["dns_sd_configs"][0]["port"], 8000);
+        assert_eq!(jobs[1]["job_name"], "rel-frontend");
+        assert_eq!(jobs[1]["dns_sd_configs"][0]["port"], 3000);
+        let relabel = jobs[1]["relabel_configs"].as_array().unwrap();
+        assert!(relabel.contains(&json!({"target_label": "namespace", "replacement": "apps"})));
+        assert_eq!(in_cluster_url("rel"), "http://rel-prometheus:9090");
+    }
+}
