@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use reqwest::Method;
 use serde_json::{Value, json};
 use todo_config::dashboard;
@@ -56,6 +56,13 @@ const ALERTMANAGER_WITHIN: Duration = Duration::from_secs(30);
 
 pub fn run(stack: &Stack, operator: &Operator) -> anyhow::Result<Value> {
     let recorded = Recorded::load()?.context("no stack recorded: run `cargo xtask up` first")?;
+    if recorded.target != "docker" {
+        bail!(
+            "--monitoring runs on the docker target: it stops a container and a database this \
+             machine runs. Start the stack with `cargo xtask up --target docker --monitoring \
+             --postgres`; on a cluster, `up --monitoring` prints where Prometheus answers"
+        );
+    }
     let urls = recorded.monitoring.context(
         "the stack runs without Prometheus: start it with `cargo xtask up --target docker \
          --monitoring --postgres`",
