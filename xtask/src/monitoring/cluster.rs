@@ -70,7 +70,7 @@ fn components(rules: &ChartRules) -> [(&'static str, u16, &str, &Value); 2] {
 /// label them (job = the chart's Service name) with `pod` = the pod's address.
 pub fn config(rules: &ChartRules, release: &str) -> String {
     let interval = format!("{SCRAPE_INTERVAL_SECONDS}s");
-    let mut jobs: Vec<Value> = components(rules)
+    let jobs: Vec<Value> = components(rules)
         .iter()
         .map(|(component, port, job, _)| {
             json!({
@@ -89,20 +89,7 @@ pub fn config(rules: &ChartRules, release: &str) -> String {
             })
         })
         .collect();
-    jobs.push(json!({
-        "job_name": "prometheus",
-        "static_configs": [{"targets": [format!("localhost:{PROMETHEUS_PORT}")]}],
-    }));
-    let config = json!({
-        "global": {
-            "scrape_interval": interval,
-            "scrape_timeout": format!("{}s", SCRAPE_INTERVAL_SECONDS.saturating_sub(1).max(1)),
-            "evaluation_interval": interval,
-        },
-        "rule_files": ["/etc/prometheus/rules.yml"],
-        "scrape_configs": jobs,
-    });
-    serde_json::to_string_pretty(&config).unwrap_or_default() + "\n"
+    super::config::pretty(&super::config::with_jobs(jobs))
 }
 
 /// Applies the objects (server-side apply: a second `up` updates them in place) running
@@ -165,7 +152,7 @@ pub async fn apply(
                         "image": image,
                         "imagePullPolicy": "IfNotPresent",
                         "args": [
-                            "--config.file=/etc/prometheus/prometheus.yml",
+                            format!("--config.file={}", super::config::PROMETHEUS_CONFIG),
                             "--storage.tsdb.path=/prometheus",
                             "--storage.tsdb.retention.time=1d",
                             format!("--web.listen-address=:{PROMETHEUS_PORT}"),
@@ -368,6 +355,9 @@ mod tests {
         assert_eq!(jobs[1]["dns_sd_configs"][0]["port"], 3000);
         let relabel = jobs[1]["relabel_configs"].as_array().unwrap();
         assert!(relabel.contains(&json!({"target_label": "namespace", "replacement": "apps"})));
+        assert_eq!(config["rule_files"][0], super::super::config::RULES_FILE);
+        assert_eq!(jobs[2]["job_name"], "prometheus");
+        assert_eq!(config["global"]["evaluation_interval"], "5s");
         assert_eq!(in_cluster_url("rel"), "http://rel-prometheus:9090");
     }
 }

@@ -27,7 +27,6 @@ pub fn prometheus(
     frontend: &Target<'_>,
     with_alertmanager: bool,
 ) -> String {
-    let interval = format!("{SCRAPE_INTERVAL_SECONDS}s");
     let job = |name: &str, target: &Target<'_>| {
         json!({
             "job_name": name,
@@ -42,22 +41,10 @@ pub fn prometheus(
             }],
         })
     };
-    let mut config = json!({
-        "global": {
-            "scrape_interval": interval,
-            "scrape_timeout": format!("{}s", SCRAPE_INTERVAL_SECONDS.saturating_sub(1).max(1)),
-            "evaluation_interval": interval,
-        },
-        "rule_files": [RULES_FILE],
-        "scrape_configs": [
-            job(&rules.backend_job, backend),
-            job(&rules.frontend_job, frontend),
-            {
-                "job_name": "prometheus",
-                "static_configs": [{"targets": [format!("localhost:{PROMETHEUS_PORT}")]}],
-            },
-        ],
-    });
+    let mut config = with_jobs(vec![
+        job(&rules.backend_job, backend),
+        job(&rules.frontend_job, frontend),
+    ]);
     if with_alertmanager {
         config["alerting"] = json!({
             "alertmanagers": [{
@@ -66,6 +53,25 @@ pub fn prometheus(
         });
     }
     pretty(&config)
+}
+
+/// What every `prometheus.yml` here holds besides the services' scrape `jobs`: scrapes and rule
+/// evaluations every [`SCRAPE_INTERVAL_SECONDS`], the rule file, and Prometheus's own metrics.
+pub fn with_jobs(mut jobs: Vec<Value>) -> Value {
+    let interval = format!("{SCRAPE_INTERVAL_SECONDS}s");
+    jobs.push(json!({
+        "job_name": "prometheus",
+        "static_configs": [{"targets": [format!("localhost:{PROMETHEUS_PORT}")]}],
+    }));
+    json!({
+        "global": {
+            "scrape_interval": interval,
+            "scrape_timeout": format!("{}s", SCRAPE_INTERVAL_SECONDS.saturating_sub(1).max(1)),
+            "evaluation_interval": interval,
+        },
+        "rule_files": [RULES_FILE],
+        "scrape_configs": jobs,
+    })
 }
 
 /// `rules.yml`: the chart's PrometheusRule `spec`, which is a rule file as it stands.
@@ -89,7 +95,7 @@ pub fn alertmanager() -> String {
     }))
 }
 
-fn pretty(value: &Value) -> String {
+pub fn pretty(value: &Value) -> String {
     // Encoding a Value built in memory cannot fail.
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }

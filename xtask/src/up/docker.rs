@@ -32,6 +32,9 @@ pub const FRONTEND: &str = "todo-chatbot-frontend";
 /// The name the frontend reaches the backend by: a network alias, which several containers may
 /// share while one replaces another (`test-e2e --rolling`).
 pub const BACKEND_ALIAS: &str = "backend";
+/// Every container `up --target docker` may run, in start order (the last two with
+/// `--monitoring`): what `status`, `logs` and the port check look at.
+const CONTAINERS: [&str; 4] = [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER];
 /// The label on everything `up --target docker` creates.
 pub const UP_LABEL: &str = "dev.todo-chatbot.up";
 
@@ -172,8 +175,20 @@ pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Sta
                 ui_port,
             );
             let mut wanted = vec![
-                (BACKEND, backend_config, api_port, "--api-port", "/readyz"),
-                (FRONTEND, frontend_config, ui_port, "--ui-port", "/readyz"),
+                Replacement {
+                    name: BACKEND,
+                    config: backend_config,
+                    port: api_port,
+                    flag: "--api-port",
+                    ready_path: "/readyz",
+                },
+                Replacement {
+                    name: FRONTEND,
+                    config: frontend_config,
+                    port: ui_port,
+                    flag: "--ui-port",
+                    ready_path: "/readyz",
+                },
             ];
             match (monitoring_ports, &chart_rules) {
                 (Some(ports), Some(rules)) => {
@@ -190,15 +205,10 @@ pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Sta
             }
             let mut unchanged = Vec::new();
             let mut replaced = Vec::new();
-            for (name, config, port, flag, ready_path) in wanted {
-                let (config, same) = label_with_digest(&docker, name, config).await?;
-                let container = Replacement {
-                    name,
-                    config,
-                    port,
-                    flag,
-                    ready_path,
-                };
+            for mut container in wanted {
+                let (config, same) =
+                    label_with_digest(&docker, container.name, container.config).await?;
+                container.config = config;
                 if same {
                     unchanged.push(container);
                 } else {
@@ -273,16 +283,6 @@ pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Sta
     })?
 }
 
-/// A container `up` wants: name, configuration, host port, the flag that picks the port, and
-/// the path that answers 200 when it is ready.
-type Wanted = (
-    &'static str,
-    bollard::models::ContainerCreateBody,
-    u16,
-    &'static str,
-    &'static str,
-);
-
 /// Alertmanager and Prometheus, locked down as the services are, their images built from this
 /// machine's binaries and the chart's rules.
 async fn monitoring_containers(
@@ -290,7 +290,7 @@ async fn monitoring_containers(
     docker: &Docker,
     rules: &monitoring::rules::ChartRules,
     ports: MonitoringPorts,
-) -> anyhow::Result<Vec<Wanted>> {
+) -> anyhow::Result<Vec<Replacement>> {
     use monitoring::{
         ALERTMANAGER_PORT, PROMETHEUS_PORT,
         config::{self, Target},
@@ -367,20 +367,20 @@ async fn monitoring_containers(
         ports.alertmanager,
     );
     Ok(vec![
-        (
-            ALERTMANAGER,
-            alertmanager,
-            ports.alertmanager,
-            "--alertmanager-port",
-            "/-/ready",
-        ),
-        (
-            PROMETHEUS,
-            prometheus,
-            ports.prometheus,
-            "--prometheus-port",
-            "/-/ready",
-        ),
+        Replacement {
+            name: ALERTMANAGER,
+            config: alertmanager,
+            port: ports.alertmanager,
+            flag: "--alertmanager-port",
+            ready_path: "/-/ready",
+        },
+        Replacement {
+            name: PROMETHEUS,
+            config: prometheus,
+            port: ports.prometheus,
+            flag: "--prometheus-port",
+            ready_path: "/-/ready",
+        },
     ])
 }
 
@@ -444,11 +444,12 @@ async fn label_with_digest(
     Ok((config, running))
 }
 
-/// A container `up` creates anew: the one of that name before it (if any) is removed first.
+/// A container `up` wants; when its image or configuration changed, the one of that name
+/// before it (if any) is removed first.
 struct Replacement {
     name: &'static str,
     config: bollard::models::ContainerCreateBody,
-    /// Its host port, where it answers `/readyz`.
+    /// Its host port, where it answers `ready_path`.
     port: u16,
     /// The flag that picks that port.
     flag: &'static str,
@@ -463,7 +464,7 @@ async fn ensure_ports_free(
     ports: impl Iterator<Item = (u16, &str)>,
 ) -> anyhow::Result<()> {
     let mut own = Vec::new();
-    for name in [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER] {
+    for name in CONTAINERS {
         if let Ok(container) = docker.inspect_container(name, None).await {
             let bindings = container
                 .host_config
@@ -746,7 +747,7 @@ pub fn status() -> anyhow::Result<()> {
             "{:<26} {:<10} {:<10} {:>8}  image",
             "container", "state", "health", "restarts"
         );
-        for name in [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER] {
+        for name in CONTAINERS {
             let Ok(container) = docker.inspect_container(name, None).await else {
                 if name == BACKEND || name == FRONTEND {
                     println!("{name:<24} absent (`cargo xtask up --target docker` starts it)");
@@ -778,7 +779,7 @@ pub fn logs(service: Option<&str>, follow: bool, tail: u64) -> anyhow::Result<()
     crate::runtime::block_on(async {
         let docker = images::connect(None).await?;
         let mut names = Vec::new();
-        for name in [BACKEND, FRONTEND, PROMETHEUS, ALERTMANAGER] {
+        for name in CONTAINERS {
             // The monitoring containers only when `up --monitoring` started them.
             let present = name == BACKEND
                 || name == FRONTEND
