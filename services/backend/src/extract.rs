@@ -2,11 +2,11 @@
 //! ever reaches a client.
 
 use axum::{
-    body::Bytes,
     extract::{FromRequest, FromRequestParts, Path, Query, Request},
     http::{header, request::Parts},
 };
 use serde::de::DeserializeOwned;
+use todo_service_kit::body::{BodyError, read_limited};
 
 use crate::{AppState, error::ApiError};
 
@@ -32,13 +32,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             }
         }
         let limit = state.config.body_limit_bytes;
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge { limit }
-            } else {
-                ApiError::MalformedJson(format!("the request body cannot be read: {rejection}"))
-            }
-        })?;
+        // Read here rather than by `Bytes`: a refused body is drained, so the client reads the 413.
+        let bytes = read_limited(req.into_body(), limit)
+            .await
+            .map_err(|error| match error {
+                BodyError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+                unreadable @ BodyError::Unreadable(_) => {
+                    ApiError::MalformedJson(unreadable.to_string())
+                }
+            })?;
         if bytes.is_empty() {
             return Err(ApiError::MalformedJson(
                 "the request body is empty; expected JSON".into(),

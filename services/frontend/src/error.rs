@@ -5,6 +5,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use todo_service_kit::body::BodyError;
 
 /// Why a request could not be answered by the backend (or at all).
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,15 @@ pub enum FrontendError {
     BadRequest(String),
     #[error("no such page: {0}")]
     NotFound(String),
+}
+
+impl From<BodyError> for FrontendError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge { limit } => Self::PayloadTooLarge { limit },
+            unreadable @ BodyError::Unreadable(_) => Self::BadRequest(unreadable.to_string()),
+        }
+    }
 }
 
 impl FrontendError {

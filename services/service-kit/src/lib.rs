@@ -1,4 +1,6 @@
 //! What the two services share to run as services, written once: the shutdown signal and the
-//! drain that precedes the graceful shutdown (`shutdown`).
+//! drain that precedes the graceful shutdown (`shutdown`), and request bodies read under a
+//! size limit, refused ones drained so the client reads the 413 (`body`).
 
+pub mod body;
 pub mod shutdown;

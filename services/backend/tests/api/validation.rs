@@ -99,3 +99,69 @@ on_both_databases! {
         assert_eq!((wrong_method.status, wrong_method.code()), (405, "method_not_allowed"));
     }
 }
+
+/// The whole exchange of a client that writes its entire request, then reads the answer (as
+/// simple clients and proxies do). Fails if the connection is reset under the upload.
+async fn send_whole_then_read(app: &TestApp, head: String, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect to the backend");
+    let exchange = async {
+        socket.write_all(head.as_bytes()).await?;
+        socket.write_all(body).await?;
+        socket.flush().await?;
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).await?;
+        std::io::Result::Ok(answer)
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), exchange)
+        .await
+        .expect("the exchange ends within 30 s")
+        .unwrap_or_else(|e| panic!("the backend reset the connection under the upload: {e}"));
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_its_whole_oversized_body_before_reading_gets_the_413() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let user = app.sign_up(&email("whole")).await;
+    let path = tasks_path(&user);
+    let mut json = br#"{"title": "big", "description": ""#.to_vec();
+    json.resize(12 * 1024 * 1024, b'x');
+    json.extend_from_slice(b"\"}");
+    let mut chunked = Vec::new();
+    for piece in json.chunks(64 * 1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let common = format!(
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: {}\r\n\
+         content-type: application/json\r\nconnection: close\r\n",
+        user.bearer()
+    );
+    for (framing, head, body) in [
+        (
+            "Content-Length",
+            format!("{common}content-length: {}\r\n\r\n", json.len()),
+            &json,
+        ),
+        (
+            "chunked",
+            format!("{common}transfer-encoding: chunked\r\n\r\n"),
+            &chunked,
+        ),
+    ] {
+        let answer = send_whole_then_read(&app, head, body).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{framing}: the 413, read after the whole upload: {answer:.200}"
+        );
+        assert!(
+            answer.contains("payload_too_large"),
+            "{framing}: the JSON error: {answer:.400}"
+        );
+    }
+}

@@ -9,39 +9,14 @@ use std::sync::{
 };
 
 use axum::{
-    body::{Body, BodyDataStream, Bytes},
+    body::{Body, BodyDataStream},
     http::{HeaderMap, header},
 };
 use futures::StreamExt;
-
-use crate::error::FrontendError;
+use todo_service_kit::body::drain_stream;
+pub use todo_service_kit::body::{drain, read_limited};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The most of a refused body that is read and thrown away, and for how long (see [`drain`]).
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Reads and discards a refused body (at most [`DRAIN_LIMIT`] bytes within [`DRAIN_TIME`]), so
-/// the client finishes sending and then reads the 413. Answering without reading would close
-/// the connection under a client still writing: it sees a reset ("broken pipe"), not the 413.
-pub async fn drain(body: Body) {
-    drain_stream(&mut body.into_data_stream()).await;
-}
-
-/// [`drain`] for what is left of a body being read.
-async fn drain_stream(stream: &mut BodyDataStream) {
-    let mut seen = 0usize;
-    let _ = tokio::time::timeout(DRAIN_TIME, async {
-        while let Some(Ok(chunk)) = stream.next().await {
-            seen = seen.saturating_add(chunk.len());
-            if seen > DRAIN_LIMIT {
-                break;
-            }
-        }
-    })
-    .await;
-}
 
 /// True when `Content-Length` announces more than `limit` bytes.
 pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
@@ -50,22 +25,6 @@ pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .is_some_and(|length| length > limit as u64)
-}
-
-/// The whole body, or a 413 as soon as it passes `limit` bytes.
-pub async fn read_whole(body: Body, limit: usize) -> Result<Bytes, FrontendError> {
-    let mut stream = body.into_data_stream();
-    let mut collected = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| {
-            FrontendError::BadRequest(format!("the request body could not be read: {error}"))
-        })?;
-        if collected.len() + chunk.len() > limit {
-            return Err(FrontendError::PayloadTooLarge { limit });
-        }
-        collected.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(collected))
 }
 
 /// Whether a [`limited_stream`] was cut at its limit.
@@ -80,8 +39,8 @@ impl Count {
 
 /// The body as a stream for the backend that ends in an error, instead of the chunk that
 /// would pass `limit` bytes; the [`Count`] then says it was cut. Before that error the rest of
-/// the client's body is read and thrown away ([`drain`]), so a client still sending finishes
-/// and reads the 413 rather than a reset.
+/// the client's body is read and thrown away ([`drain_stream`]), so a client still sending
+/// finishes and reads the 413 rather than a reset.
 pub fn limited_stream(body: Body, limit: usize) -> (reqwest::Body, Count) {
     let exceeded = Arc::new(AtomicBool::new(false));
     let count = Count(exceeded.clone());
@@ -132,7 +91,7 @@ struct Reading {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::{body::Bytes, http::HeaderValue};
 
     fn chunked(chunks: &[&'static [u8]]) -> Body {
         let chunks: Vec<Result<Bytes, std::io::Error>> =
@@ -148,19 +107,6 @@ mod tests {
         assert!(!declared_over(&headers, 10));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("11"));
         assert!(declared_over(&headers, 10));
-    }
-
-    #[tokio::test]
-    async fn a_body_is_read_whole_up_to_the_limit_and_refused_past_it() {
-        let whole = read_whole(chunked(&[b"hello", b"world"]), 10)
-            .await
-            .unwrap();
-        assert_eq!(&whole[..], b"helloworld");
-        let over = read_whole(chunked(&[b"hello", b"world", b"!"]), 10).await;
-        assert!(matches!(
-            over,
-            Err(FrontendError::PayloadTooLarge { limit: 10 })
-        ));
     }
 
     #[tokio::test]

@@ -113,7 +113,7 @@ impl Call {
             _ => Some(
                 tokio::time::timeout_at(
                     self.deadline,
-                    body::read_whole(body, state.config.body_limit_bytes),
+                    body::read_limited(body, state.config.body_limit_bytes),
                 )
                 .await
                 .map_err(|_| {
