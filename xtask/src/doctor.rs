@@ -23,17 +23,22 @@ struct Tool {
 
 /// The tools without which a suite of `cargo xtask test` cannot run (it is skipped outside CI
 /// and fails in CI); the Docker Engine, PostgreSQL and the Python tools are checked beside them.
-const TEST_NEEDS: [&str; 5] = [
+const TEST_NEEDS: [&str; 6] = [
     "promtool",
     "chromium",
     "chromedriver",
     "cargo-machete",
     "cargo-deny",
+    "cargo-fuzz",
 ];
 
-/// The Cargo tools that suites of `cargo xtask test` run (`deps`, `supply-chain`), at the
+/// The Cargo tools that suites of `cargo xtask test` run (`deps`, `supply-chain`, `fuzz`), at the
 /// versions `--install` builds.
-const CARGO_TOOLS: [(&str, &str); 2] = [("cargo-machete", "0.9.2"), ("cargo-deny", "0.20.2")];
+const CARGO_TOOLS: [(&str, &str); 3] = [
+    ("cargo-machete", "0.9.2"),
+    ("cargo-deny", "0.20.2"),
+    ("cargo-fuzz", "0.13.2"),
+];
 
 const TOOLS: &[Tool] = &[
     Tool {
@@ -50,6 +55,11 @@ const TOOLS: &[Tool] = &[
         program: "cargo-deny",
         purpose: "licences, duplicate versions and sources (suite `supply-chain`)",
         install: "cargo xtask doctor --install (cargo install cargo-deny --locked)",
+    },
+    Tool {
+        program: "cargo-fuzz",
+        purpose: "the fuzz targets in fuzz/ (suite `fuzz`)",
+        install: "cargo xtask doctor --install (cargo install cargo-fuzz --locked)",
     },
     Tool {
         program: "docker",

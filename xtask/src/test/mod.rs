@@ -3,6 +3,7 @@
 //! In CI (`CI=true`) no suite may be skipped: a missing tool fails the run.
 
 mod docker_e2e;
+mod fuzz;
 mod kube;
 
 use std::time::Instant;
@@ -59,6 +60,11 @@ fn suites() -> Vec<Suite> {
             name: "unit",
             about: "the workspace's tests (real PostgreSQL and SQLite)",
             run: workspace_tests,
+        },
+        Suite {
+            name: "fuzz",
+            about: "cargo fuzz: chat parser, Authorization header and token, MCP requests, configuration and DATABASE_URL, each for FUZZ_SECONDS (30) from fuzz/corpus",
+            run: fuzz::suite,
         },
         Suite {
             name: "browser",
