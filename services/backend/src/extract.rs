@@ -49,6 +49,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         // Syntax first: `[1,` must be 400 even though its shape is also wrong.
         serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
             .map_err(|e| ApiError::MalformedJson(format!("the body is not valid JSON: {e}")))?;
+        // Every body is an object: serde would also read a struct from an array of its fields
+        // in order (`["a title"]`), which no client means and the document does not allow.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(ApiError::Validation(
+                "the body must be a JSON object ({…}), not an array or a single value".into(),
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::Validation(e.to_string()))

@@ -5,7 +5,10 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::routes::{auth, ops, tasks};
+use crate::{
+    db::tasks::{SortKey, SortOrder, StatusFilter},
+    routes::{auth, ops, tasks},
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +19,7 @@ use crate::routes::{auth, ops, tasks};
         auth::sign_up, auth::sign_in, auth::me,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
+    components(schemas(StatusFilter, SortKey, SortOrder)),
     modifiers(&BearerAuth),
     tags((name = "tasks"), (name = "auth"), (name = "operations"))
 )]

@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChatRequest {
     /// What the user says: 1–4000 characters, not only blanks.
+    #[schema(max_length = 4000, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
     pub message: String,
     /// The conversation to continue; absent to start a new one.
     #[serde(default)]
@@ -190,7 +191,8 @@ pub async fn list_conversations(
     params(("user_id" = String, Path, description = "the token's user"),
         ("conversation_id" = i64, Path, description = "the conversation")),
     responses((status = 200, body = [Message]), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "an id that is not a 64-bit integer")),
     security(("bearer" = [])))]
 pub async fn list_messages(
     State(state): State<AppState>,

@@ -117,22 +117,25 @@ impl TaskChanges {
     }
 }
 
+/// A title of 1–200 characters as sent, not only blanks; stored trimmed. (The limit counts what
+/// was sent, so the OpenAPI document can state it exactly: `maxLength` and a pattern.)
 fn valid_title(title: &str) -> Result<String, ValidationError> {
-    let title = title.trim();
     let chars = title.chars().count();
-    if chars == 0 {
-        return Err(ValidationError("title must not be empty".into()));
-    }
     if chars > MAX_TITLE_CHARS {
         return Err(ValidationError(format!(
             "title is {chars} characters long; the limit is {MAX_TITLE_CHARS}"
         )));
     }
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(ValidationError("title must not be empty".into()));
+    }
     Ok(title.to_owned())
 }
 
+/// At most 1000 characters as sent; a blank one is no description.
 fn valid_description(description: Option<&str>) -> Result<Option<String>, ValidationError> {
-    let Some(description) = description.filter(|d| !d.trim().is_empty()) else {
+    let Some(description) = description else {
         return Ok(None);
     };
     let chars = description.chars().count();
@@ -141,7 +144,7 @@ fn valid_description(description: Option<&str>) -> Result<Option<String>, Valida
             "description is {chars} characters long; the limit is {MAX_DESCRIPTION_CHARS}"
         )));
     }
-    Ok(Some(description.to_owned()))
+    Ok((!description.trim().is_empty()).then(|| description.to_owned()))
 }
 
 /// Creates a task owned by `user_id`.

@@ -33,10 +33,15 @@ pub fn router() -> Router<AppState> {
 /// Body of `POST /api/auth/sign-up`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignUp {
+    /// `local@domain.tld`, at most 254 characters; trimmed and lower-cased.
+    #[schema(max_length = 254, pattern = r"^[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^@.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     email: String,
     /// 8–128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    /// At most 100 characters; trimmed, a blank one is no name.
     #[serde(default)]
+    #[schema(max_length = 100)]
     name: Option<String>,
 }
 
@@ -73,7 +78,7 @@ pub struct MeUser {
 /// Trims and lower-cases an email and checks its shape.
 fn normalise_email(raw: &str) -> Result<String, ApiError> {
     let email = raw.trim().to_lowercase();
-    let well_formed = email.chars().count() <= MAX_EMAIL_CHARS
+    let well_formed = raw.chars().count() <= MAX_EMAIL_CHARS
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -109,16 +114,20 @@ pub async fn sign_up(
             PASSWORD_CHARS.end()
         )));
     }
+    if body
+        .name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+    {
+        return Err(ApiError::Validation(format!(
+            "the name must be at most {MAX_NAME_CHARS} characters long"
+        )));
+    }
     let name = body
         .name
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
-        return Err(ApiError::Validation(format!(
-            "the name must be at most {MAX_NAME_CHARS} characters long"
-        )));
-    }
     let hash = password::hash(body.password)
         .await
         .map_err(ApiError::Internal)?;
@@ -131,7 +140,8 @@ pub async fn sign_up(
 /// repeated failures get 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignIn,
     responses((status = 200, body = Session), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,

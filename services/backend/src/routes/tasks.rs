@@ -44,10 +44,13 @@ pub struct ListQuery {
 /// Body of `POST /api/{user_id}/tasks`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateTask {
-    /// 1–200 characters.
+    /// 1–200 characters, not only blanks (the pattern: one character that is not white
+    /// space); stored trimmed.
+    #[schema(max_length = 200, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
     title: String,
-    /// At most 1000 characters.
+    /// At most 1000 characters; a blank one is stored as `null`.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: Option<String>,
 }
 
@@ -55,10 +58,13 @@ pub struct CreateTask {
 /// (or `""`) clears the description.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateTask {
+    /// As in creation: 1–200 characters, not only blanks.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
     title: Option<String>,
+    /// At most 1000 characters; `null` or blank clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable)]
+    #[schema(nullable, max_length = 1000)]
     description: Option<Option<String>>,
     #[serde(default)]
     completed: Option<bool>,
@@ -127,7 +133,8 @@ pub async fn create_task(
 #[utoipa::path(get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
     params(("user_id" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = Task), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "an id that is not a 64-bit integer")),
     security(("bearer" = [])))]
 pub async fn get_task(
     state: axum::extract::State<AppState>,
@@ -165,7 +172,8 @@ pub async fn update_task(
 #[utoipa::path(delete, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
     params(("user_id" = String, Path), ("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "an id that is not a 64-bit integer")),
     security(("bearer" = [])))]
 pub async fn delete_task(
     state: axum::extract::State<AppState>,
@@ -182,7 +190,8 @@ pub async fn delete_task(
 #[utoipa::path(patch, path = "/api/{user_id}/tasks/{id}/complete", tag = "tasks",
     params(("user_id" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = Task), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "an id that is not a 64-bit integer")),
     security(("bearer" = [])))]
 pub async fn toggle_task(
     state: axum::extract::State<AppState>,

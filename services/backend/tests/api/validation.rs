@@ -34,6 +34,17 @@ on_both_databases! {
         let id = create_task(&app, &user, "x").await["id"].as_i64().unwrap();
         let reply = call(&app, Method::PUT, &task_path(&user, id), Some(&user), Some(json!({"completed": "yes"}))).await;
         assert_eq!(reply.status, 422);
+        // serde reads a struct from an array of its fields; the API takes objects only.
+        for (method, path) in [(Method::POST, tasks_path(&user)), (Method::PUT, task_path(&user, id))] {
+            for body in [json!(["from an array"]), json!([null, null]), json!(7)] {
+                let reply = call(&app, method.clone(), &path, Some(&user), Some(body.clone())).await;
+                assert_eq!((reply.status, reply.code()), (422, "validation_error"), "{method} {body}");
+                assert!(reply.body["detail"].as_str().unwrap().contains("JSON object"), "{:?}", reply.body);
+            }
+        }
+        let listed = call(&app, Method::GET, &tasks_path(&user), Some(&user), None).await;
+        assert_eq!(listed.body[0]["title"], "x", "the refused bodies changed nothing: {:?}", listed.body);
+        assert_eq!(listed.body.as_array().unwrap().len(), 1);
     }
 
     async fn title_limits_are_counted_in_characters(app) {
@@ -52,6 +63,22 @@ on_both_databases! {
         assert_eq!(reply.status, 422, "updates obey the same limits");
         let listed = call(&app, Method::GET, &tasks_path(&user), Some(&user), None).await;
         assert_eq!(listed.body.as_array().unwrap().len(), 1, "refused input created nothing");
+    }
+
+    async fn limits_count_the_characters_as_sent_and_titles_are_stored_trimmed(app) {
+        let user = app.sign_up(&email("as-sent")).await;
+        let padded = format!("  {}  ", "t".repeat(196));
+        let ok = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(json!({"title": padded}))).await;
+        assert_eq!(ok.status, 201, "200 characters as sent");
+        assert_eq!(ok.body["title"], "t".repeat(196), "stored trimmed");
+        let over = format!(" {} ", "t".repeat(199));
+        let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(json!({"title": over}))).await;
+        assert_eq!(reply.status, 422, "201 characters as sent, 199 once trimmed");
+        let blank = " ".repeat(1001);
+        let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(json!({"title": "t", "description": blank}))).await;
+        assert_eq!(reply.status, 422, "a 1001-character description, even blank");
+        let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user), Some(json!({"title": "t", "description": "   "}))).await;
+        assert_eq!((reply.status, &reply.body["description"]), (201, &json!(null)), "a short blank one is no description");
     }
 
     async fn description_limit_is_1000_characters(app) {
