@@ -1,5 +1,5 @@
 //! The Python tools venv (`./.venv`): the real Helm engine (helm-python-sdk), kubernetes-validate,
-//! checkov and hadolint, pinned in `deploy/tools/requirements.txt`.
+//! checkov, hadolint and schemathesis, pinned in `deploy/tools/requirements.txt`.
 
 use std::path::PathBuf;
 
@@ -25,9 +25,15 @@ pub fn requirements() -> PathBuf {
 
 /// True when the venv has every pinned tool.
 pub fn is_installed() -> bool {
-    ["python", "checkov", "hadolint", "kubernetes-validate"]
-        .iter()
-        .all(|p| venv_bin(p).exists())
+    [
+        "python",
+        "checkov",
+        "hadolint",
+        "kubernetes-validate",
+        "schemathesis",
+    ]
+    .iter()
+    .all(|p| venv_bin(p).exists())
 }
 
 /// Returns the venv's program if the venv is complete, with the command that installs it if not.

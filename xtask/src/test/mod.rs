@@ -2,6 +2,7 @@
 //!
 //! In CI (`CI=true`) no suite may be skipped: a missing tool fails the run.
 
+mod api_schema;
 mod docker_e2e;
 mod fuzz;
 mod kube;
@@ -60,6 +61,11 @@ fn suites() -> Vec<Suite> {
             name: "unit",
             about: "the workspace's tests (real PostgreSQL and SQLite)",
             run: workspace_tests,
+        },
+        Suite {
+            name: "api-schema",
+            about: "schemathesis: valid and invalid calls of every operation of /api/openapi.json with a user's token, straight to the backend and through the frontend; no 5xx, no answer the document does not allow",
+            run: api_schema::suite,
         },
         Suite {
             name: "fuzz",

@@ -53,7 +53,10 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChatRequest {
     /// What the user says: 1–4000 characters, not only blanks.
-    #[schema(max_length = 4000, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
+    #[schema(
+        max_length = 4000,
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub message: String,
     /// The conversation to continue; absent to start a new one.
     #[serde(default)]

@@ -46,7 +46,10 @@ pub struct ListQuery {
 pub struct CreateTask {
     /// 1–200 characters, not only blanks (the pattern: one character that is not white
     /// space); stored trimmed.
-    #[schema(max_length = 200, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
+    #[schema(
+        max_length = 200,
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     title: String,
     /// At most 1000 characters; a blank one is stored as `null`.
     #[serde(default)]
@@ -60,7 +63,10 @@ pub struct CreateTask {
 pub struct UpdateTask {
     /// As in creation: 1–200 characters, not only blanks.
     #[serde(default)]
-    #[schema(max_length = 200, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
+    #[schema(
+        max_length = 200,
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     title: Option<String>,
     /// At most 1000 characters; `null` or blank clears it.
     #[serde(default, deserialize_with = "present")]
