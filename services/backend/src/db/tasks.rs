@@ -173,11 +173,84 @@ pub async fn list(
     user_id: &str,
     options: ListOptions,
 ) -> Result<Vec<Task>, DbError> {
-    let filter = match options.status {
+    match db {
+        Database::Postgres(pool) => list_postgres(pool, user_id, options).await,
+        Database::Sqlite { pool, .. } => {
+            let listing = list_sqlite_json(pool, user_id, options).await?;
+            serde_json::from_str(&listing)
+                .map_err(|error| DbError::Other(sqlx::Error::Decode(Box::new(error))))
+        }
+    }
+}
+
+/// [`list`] as the API's JSON array, the same JSON that serialising the [`Task`]s gives.
+/// On SQLite the database builds it and it goes to the client as it is, with no parse and
+/// re-serialisation in between (docs/performance.md has the figures).
+pub async fn list_as_json(
+    db: &Database,
+    user_id: &str,
+    options: ListOptions,
+) -> Result<String, DbError> {
+    match db {
+        Database::Postgres(pool) => {
+            let tasks = list_postgres(pool, user_id, options).await?;
+            serde_json::to_string(&tasks)
+                .map_err(|error| DbError::Other(sqlx::Error::Decode(Box::new(error))))
+        }
+        Database::Sqlite { pool, .. } => list_sqlite_json(pool, user_id, options).await,
+    }
+}
+
+async fn list_postgres(
+    pool: &sqlx::PgPool,
+    user_id: &str,
+    options: ListOptions,
+) -> Result<Vec<Task>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tasks WHERE user_id = $1{} ORDER BY {}",
+        filter_sql(options),
+        order_sql(options)
+    );
+    Ok(sqlx::query_as::<_, Task>(&sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// sqlx hands SQLite rows over from its worker thread one at a time, a thread wake-up per row,
+/// which dominated a listing's cost: one row holding the whole listing crosses once.
+/// Timestamps are stored as sqlx writes a `DateTime<Utc>` (RFC 3339 with `+00:00`); chrono
+/// serialises the same instant with `Z`, so the listing says `Z` too.
+async fn list_sqlite_json(
+    pool: &sqlx::SqlitePool,
+    user_id: &str,
+    options: ListOptions,
+) -> Result<String, DbError> {
+    let sql = format!(
+        "SELECT json_group_array(json_object(\
+           'id', id, 'user_id', user_id, 'title', title, 'description', description, \
+           'completed', json(CASE WHEN completed THEN 'true' ELSE 'false' END), \
+           'created_at', replace(created_at, '+00:00', 'Z'), \
+           'updated_at', replace(updated_at, '+00:00', 'Z')) ORDER BY {}) \
+         FROM tasks WHERE user_id = $1{}",
+        order_sql(options),
+        filter_sql(options)
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(user_id)
+        .fetch_one(pool)
+        .await?)
+}
+
+fn filter_sql(options: ListOptions) -> &'static str {
+    match options.status {
         StatusFilter::All => "",
         StatusFilter::Pending => " AND completed = FALSE",
         StatusFilter::Completed => " AND completed = TRUE",
-    };
+    }
+}
+
+fn order_sql(options: ListOptions) -> String {
     let column = match options.sort {
         SortKey::Created => "created_at",
         SortKey::Title => "LOWER(title)",
@@ -187,35 +260,7 @@ pub async fn list(
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    let order = format!("{column} {direction}, id {direction}");
-    match db {
-        Database::Postgres(pool) => {
-            let sql =
-                format!("SELECT {COLUMNS} FROM tasks WHERE user_id = $1{filter} ORDER BY {order}");
-            Ok(sqlx::query_as::<_, Task>(&sql)
-                .bind(user_id)
-                .fetch_all(pool)
-                .await?)
-        }
-        // sqlx hands SQLite rows over from its worker thread one at a time, a thread wake-up
-        // per row, which dominated a listing's cost. One row holding the whole listing as a
-        // JSON array crosses once (docs/performance.md has the figures).
-        Database::Sqlite { pool, .. } => {
-            let sql = format!(
-                "SELECT json_group_array(json_object(\
-                   'id', id, 'user_id', user_id, 'title', title, 'description', description, \
-                   'completed', json(CASE WHEN completed THEN 'true' ELSE 'false' END), \
-                   'created_at', created_at, 'updated_at', updated_at) ORDER BY {order}) \
-                 FROM tasks WHERE user_id = $1{filter}"
-            );
-            let listing: String = sqlx::query_scalar(&sql)
-                .bind(user_id)
-                .fetch_one(pool)
-                .await?;
-            serde_json::from_str(&listing)
-                .map_err(|error| DbError::Other(sqlx::Error::Decode(Box::new(error))))
-        }
-    }
+    format!("{column} {direction}, id {direction}")
 }
 
 /// One of the user's tasks; `None` when it does not exist or belongs to someone else.

@@ -103,13 +103,20 @@ pub async fn list_tasks(
     state: axum::extract::State<AppState>,
     auth: Authorized,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<Vec<Task>>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let options = ListOptions {
         status: query.status.unwrap_or_default(),
         sort: query.sort.unwrap_or_default(),
         order: query.order.unwrap_or_default(),
     };
-    Ok(Json(tasks::list(&state.db, auth.user_id(), options).await?))
+    let listing = tasks::list_as_json(&state.db, auth.user_id(), options).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        listing,
+    ))
 }
 
 /// Creates a task; 201 with a `Location` header.

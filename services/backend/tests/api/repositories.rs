@@ -1,13 +1,73 @@
 //! The repositories the chat and MCP layers call directly, on both databases.
 
+use chrono::{DateTime, TimeZone, Utc};
 use todo_backend::db::{
+    Database,
     conversations::{self, Role},
-    tasks::{self, NewTask, TaskChanges},
+    tasks::{self, ListOptions, NewTask, SortKey, SortOrder, StatusFilter, TaskChanges},
 };
 
 use crate::helpers::*;
 
+/// Sets a task's two timestamps directly, as the API would have written them at `at`.
+async fn stamp(db: &Database, id: i64, at: DateTime<Utc>) {
+    let sql = "UPDATE tasks SET created_at = $1, updated_at = $1 WHERE id = $2";
+    let changed = match db {
+        Database::Postgres(pool) => sqlx::query(sql)
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+        Database::Sqlite { writer, .. } => sqlx::query(sql)
+            .bind(at)
+            .bind(id)
+            .execute(writer)
+            .await
+            .unwrap()
+            .rows_affected(),
+    };
+    assert_eq!(changed, 1);
+}
+
 on_both_databases! {
+    async fn the_listing_json_is_exactly_the_serialised_tasks(app) {
+        let db = &app.db;
+        // Whole seconds, milliseconds and microseconds: chrono writes each differently.
+        let times = [
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            Utc.timestamp_micros(1_767_322_800_123_000).unwrap(),
+            Utc.timestamp_micros(1_767_322_800_123_456).unwrap(),
+        ];
+        for (n, at) in times.into_iter().enumerate() {
+            let title = format!("T\u{e9}sk {n} \"quoted\" \\ \n\u{1F389}\u{1}");
+            let description = (n != 1).then(|| format!("line\tone\u{2028}{n}"));
+            let task = tasks::create(db, "ada", &NewTask::new(&title, description.as_deref()).unwrap()).await.unwrap();
+            if n == 0 {
+                let done = TaskChanges::new(None, None, Some(true)).unwrap();
+                tasks::update(db, "ada", task.id, &done).await.unwrap();
+            }
+            stamp(db, task.id, at).await;
+        }
+        tasks::create(db, "bob", &NewTask::new("not ada's", None).unwrap()).await.unwrap();
+        for status in [StatusFilter::All, StatusFilter::Pending, StatusFilter::Completed] {
+            for sort in [SortKey::Created, SortKey::Title, SortKey::Updated] {
+                for order in [SortOrder::Asc, SortOrder::Desc] {
+                    let options = ListOptions { status, sort, order };
+                    let typed = serde_json::to_string(&tasks::list(db, "ada", options).await.unwrap()).unwrap();
+                    let listing = tasks::list_as_json(db, "ada", options).await.unwrap();
+                    let as_values = |json: &str| serde_json::from_str::<serde_json::Value>(json).unwrap();
+                    // Equal as JSON values, so every string (the timestamps too) is the same;
+                    // only how the strings are escaped may differ.
+                    assert_eq!(as_values(&listing), as_values(&typed), "{options:?}");
+                }
+            }
+        }
+        let empty = tasks::list_as_json(db, "nobody", ListOptions::default()).await.unwrap();
+        assert_eq!(empty, "[]");
+    }
+
     async fn conversations_keep_messages_in_order_and_per_owner(app) {
         let db = &app.db;
         let first = conversations::create(db, "ada").await.unwrap();
