@@ -317,3 +317,29 @@ async fn a_plain_json_rpc_post_lists_the_tools_without_a_session() {
         .collect();
     assert_eq!(names.len(), 5, "{names:?}");
 }
+
+#[tokio::test]
+async fn an_oversized_mcp_body_gets_the_apis_json_413_after_it_is_read() {
+    let (app, user) = app_and_user("big").await;
+    // 12 MiB sent whole before the answer is read: more than the socket buffers take in, so a
+    // server that closed the connection without reading the rest would reset the upload.
+    let mut body = br#"{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add_task", "arguments": {"title": ""#.to_vec();
+    body.resize(12 * 1024 * 1024, b'x');
+    body.extend_from_slice(br#""}}}"#);
+    let response = app
+        .client
+        .post(app.url("/mcp"))
+        .header("authorization", user.bearer())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body)
+        .send()
+        .await
+        .expect("the 413, not a reset connection");
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["code"], "payload_too_large",
+        "the REST API's error shape: {body}"
+    );
+}

@@ -27,11 +27,23 @@ pub enum BodyError {
 /// [drained](drain) first, so the client reads the refusal).
 pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, BodyError> {
     let mut stream = body.into_data_stream();
+    let read = collect_limited(&mut stream, limit).await;
+    if let Err(BodyError::TooLarge { .. }) = read {
+        drain_stream(&mut stream).await;
+    }
+    read
+}
+
+/// [`read_limited`] without the drain: past `limit` the rest stays in `stream`, for the caller
+/// to [drain](drain_stream) when it chooses (outside a deadline of its own, say).
+pub async fn collect_limited(
+    stream: &mut BodyDataStream,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
     let mut collected = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| BodyError::Unreadable(error.to_string()))?;
         if collected.len() + chunk.len() > limit {
-            drain_stream(&mut stream).await;
             return Err(BodyError::TooLarge { limit });
         }
         collected.extend_from_slice(&chunk);

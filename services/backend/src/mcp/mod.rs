@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::{
     Router,
+    body::Body,
     extract::{FromRequestParts, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -29,7 +30,9 @@ use rmcp::{
 };
 use serde_json::Value;
 
-use crate::{AppState, auth::AuthUser, db::Database, tools};
+use todo_service_kit::body::{BodyError, read_limited};
+
+use crate::{AppState, auth::AuthUser, db::Database, error::ApiError, tools};
 
 /// The authenticated caller of an MCP request, put in the request's extensions.
 #[derive(Debug, Clone)]
@@ -116,12 +119,23 @@ impl ServerHandler for TodoMcp {
 }
 
 /// Refuses requests without a valid bearer token (401, as the REST API), and hands the
-/// caller's id to the tool handler.
+/// caller's id to the tool handler. The body is read here, under `BODY_LIMIT_BYTES`, so an
+/// oversized one gets the API's JSON 413 after it is drained (see `todo_service_kit::body`),
+/// as on every other route.
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     match AuthUser::from_request_parts(&mut parts, &state).await {
         Ok(user) => {
             parts.extensions.insert(McpCaller(user.user_id));
+            let body = match read_limited(body, state.config.body_limit_bytes).await {
+                Ok(bytes) => Body::from(bytes),
+                Err(BodyError::TooLarge { limit }) => {
+                    return ApiError::PayloadTooLarge { limit }.into_response();
+                }
+                Err(unreadable @ BodyError::Unreadable(_)) => {
+                    return ApiError::MalformedJson(unreadable.to_string()).into_response();
+                }
+            };
             next.run(Request::from_parts(parts, body)).await
         }
         Err(rejection) => rejection.into_response(),

@@ -13,8 +13,7 @@ use axum::{
     http::{HeaderMap, header},
 };
 use futures::StreamExt;
-use todo_service_kit::body::drain_stream;
-pub use todo_service_kit::body::{drain, read_limited};
+pub use todo_service_kit::body::{collect_limited, drain, drain_stream};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -21,6 +21,8 @@ use tokio::time::Instant;
 
 pub use headers::{downstream_headers, upstream_headers};
 
+use todo_service_kit::body::BodyError;
+
 use crate::{error::FrontendError, state::AppState};
 
 /// The longest wait for a connection to the backend (shorter when `PROXY_TIMEOUT_SECONDS` is).
@@ -110,10 +112,12 @@ impl Call {
     ) -> Result<reqwest::Response, FrontendError> {
         let bytes = match body.size_hint().exact() {
             Some(0) => None,
-            _ => Some(
-                tokio::time::timeout_at(
+            _ => {
+                let mut stream = body.into_data_stream();
+                let limit = state.config.body_limit_bytes;
+                let read = tokio::time::timeout_at(
                     self.deadline,
-                    body::read_limited(body, state.config.body_limit_bytes),
+                    body::collect_limited(&mut stream, limit),
                 )
                 .await
                 .map_err(|_| {
@@ -121,8 +125,13 @@ impl Call {
                         "the request body did not arrive within {} s (PROXY_TIMEOUT_SECONDS)",
                         state.config.proxy_timeout.as_secs()
                     ))
-                })??,
-            ),
+                })?;
+                if let Err(BodyError::TooLarge { .. }) = read {
+                    // After the deadline too: the refusal stands, however slow the client.
+                    body::drain_stream(&mut stream).await;
+                }
+                Some(read?)
+            }
         };
         let send = |client: &reqwest::Client| {
             let mut outgoing = client
@@ -166,10 +175,9 @@ impl Call {
             counted = Some(count);
         }
         let outcome = tokio::time::timeout_at(self.deadline, outgoing.send()).await;
-        // The upload was cut at the limit and the backend had not answered before: our 413.
-        if let Ok(Err(_)) = &outcome
-            && counted.is_some_and(|count| count.exceeded())
-        {
+        // The upload was cut at the limit and the backend had not answered before (or the
+        // deadline passed while the rest was being drained): our 413.
+        if !matches!(outcome, Ok(Ok(_))) && counted.is_some_and(|count| count.exceeded()) {
             return Err(FrontendError::PayloadTooLarge { limit });
         }
         outcome_for_client(state, outcome)
