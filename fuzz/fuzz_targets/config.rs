@@ -29,7 +29,10 @@ fuzz_target!(|environment: Environment<'_>| {
         let url = format!("postgres://{user}:{MARK}{password}@{location}");
         if let Ok(parsed) = DatabaseUrl::parse(&url) {
             let described = parsed.describe();
-            assert!(!described.contains(MARK), "the password shows in `{described}`");
+            assert!(
+                !described.contains(MARK),
+                "the password shows in `{described}`"
+            );
         }
     }
 

@@ -69,11 +69,17 @@ impl Backend {
             .map_err(|e| e.to_string())?;
         let (status, body) = backend.call(sign_up);
         if status != StatusCode::CREATED {
-            return Err(format!("sign-up answered {status}: {}", String::from_utf8_lossy(&body)));
+            return Err(format!(
+                "sign-up answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
         }
         let session: serde_json::Value =
             serde_json::from_slice(&body).map_err(|e| format!("sign-up body: {e}"))?;
-        backend.user_id = session["user"]["id"].as_str().unwrap_or_default().to_owned();
+        backend.user_id = session["user"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         backend.token = session["token"].as_str().unwrap_or_default().to_owned();
         Ok(backend)
     }

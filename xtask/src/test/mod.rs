@@ -39,7 +39,7 @@ fn suites() -> Vec<Suite> {
     vec![
         Suite {
             name: "fmt",
-            about: "rustfmt check",
+            about: "rustfmt check (the workspace and fuzz/)",
             run: fmt,
         },
         Suite {
@@ -173,6 +173,9 @@ impl Test {
 
 fn fmt(sh: &Shell) -> anyhow::Result<Outcome> {
     cmd!(sh, "cargo fmt --all -- --check").run()?;
+    // The fuzz crate is outside the workspace (cargo fuzz builds it with its own flags).
+    let fuzz = project::root().join("fuzz/Cargo.toml");
+    cmd!(sh, "cargo fmt --manifest-path {fuzz} -- --check").run()?;
     Ok(Outcome::Passed)
 }
 
