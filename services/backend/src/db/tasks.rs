@@ -70,8 +70,9 @@ pub struct NewTask {
 }
 
 impl NewTask {
-    /// Checks the limits: a title of 1–200 characters after trimming, a description of at most
-    /// 1000 characters. A blank description is stored as none.
+    /// Checks the limits: a title of 1–200 characters as sent and not only blanks (stored
+    /// trimmed), a description of at most 1000 characters. A blank description is stored as
+    /// none.
     pub fn new(title: &str, description: Option<&str>) -> Result<Self, ValidationError> {
         Ok(Self {
             title: valid_title(title)?,
@@ -128,7 +129,9 @@ fn valid_title(title: &str) -> Result<String, ValidationError> {
     }
     let title = title.trim();
     if title.is_empty() {
-        return Err(ValidationError("title must not be empty".into()));
+        return Err(ValidationError(
+            "title must not be empty or only blanks; give it a word or two".into(),
+        ));
     }
     Ok(title.to_owned())
 }

@@ -232,6 +232,48 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// The sign-up email's pattern and length in the OpenAPI document accept exactly what
+    /// [`normalise_email`] accepts, over many strings made of the characters that matter.
+    #[test]
+    fn the_documented_email_pattern_is_what_the_server_accepts() {
+        let document = serde_json::to_value(crate::openapi::document()).unwrap();
+        let email = &document["components"]["schemas"]["SignUp"]["properties"]["email"];
+        let pattern = regex::Regex::new(email["pattern"].as_str().unwrap()).unwrap();
+        let max = usize::try_from(email["maxLength"].as_u64().unwrap()).unwrap();
+        let alphabet = [
+            'a', 'B', '@', '.', ' ', '\t', '\n', '\u{a0}', '\u{2028}', '\u{1f}', 'é', '-',
+        ];
+        // A small linear congruential generator: the same strings on every run.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(state >> 33).unwrap() % bound
+        };
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let length = next(10);
+            let candidate: String = (0..length)
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let documented = pattern.is_match(&candidate) && candidate.chars().count() <= max;
+            let served = normalise_email(&candidate).is_ok();
+            assert_eq!(documented, served, "{candidate:?}");
+            accepted += usize::from(served);
+        }
+        assert!(
+            accepted > 100,
+            "the sample reaches valid addresses too: {accepted}"
+        );
+        let long = format!("{}@example.org", "a".repeat(max - 11));
+        assert_eq!(long.chars().count(), max + 1);
+        assert!(
+            normalise_email(&long).is_err() && pattern.is_match(&long),
+            "the length is the limit"
+        );
+    }
+
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
