@@ -40,6 +40,10 @@ pub struct Api {
     /// Measure our backend only.
     #[arg(long)]
     no_peer: bool,
+    /// Rounds per database, ours then the peer in each, so both see the machine's drift
+    /// alike; the table gives the median and the range of the rounds.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,10 +53,11 @@ enum DbChoice {
     Both,
 }
 
-/// One measured row.
+/// One measured run.
 struct Row {
     db: &'static str,
     server: &'static str,
+    round: u32,
     report: WrkReport,
     peak_mib: f64,
 }
@@ -102,48 +107,53 @@ impl Api {
                 }
             };
 
-            let (ours_url, _) = urls("ours")?;
-            let port = free_port()?;
-            let expression = duct::cmd!(&backend)
-                .env("PORT", port.to_string())
-                .env("BIND", "127.0.0.1")
-                .env("DATABASE_URL", &ours_url)
-                .env("BETTER_AUTH_SECRET", &secret);
-            let server = Server::start(
-                "backend",
-                expression,
-                port,
-                &work.join(format!("ours-{db}.log")),
-            )?;
-            let measured = crate::runtime::block_on(measure(
-                sh, &server, "/readyz", load, &secret, self.tasks,
-            ))??;
-            rows.push(Row {
-                db,
-                server: "ours (Rust)",
-                report: measured.0,
-                peak_mib: measured.1,
-            });
-            drop(server);
-
-            if let Some(peer) = &peer {
-                let (_, peer_url) = urls("peer")?;
+            for round in 1..=self.runs {
+                println!("==> {db}, round {round} of {}", self.runs);
+                let (ours_url, _) = urls(&format!("ours{round}"))?;
                 let port = free_port()?;
+                let expression = duct::cmd!(&backend)
+                    .env("PORT", port.to_string())
+                    .env("BIND", "127.0.0.1")
+                    .env("DATABASE_URL", &ours_url)
+                    .env("BETTER_AUTH_SECRET", &secret);
                 let server = Server::start(
-                    "peer",
-                    peer.command(port, &peer_url, &secret),
+                    "backend",
+                    expression,
                     port,
-                    &work.join(format!("peer-{db}.log")),
+                    &work.join(format!("ours-{db}-{round}.log")),
                 )?;
-                let measured = crate::runtime::block_on(measure(
-                    sh, &server, "/healthz", load, &secret, self.tasks,
+                let (report, peak_mib) = crate::runtime::block_on(measure(
+                    sh, &server, "/readyz", load, &secret, self.tasks,
                 ))??;
                 rows.push(Row {
                     db,
-                    server: "peer (FastAPI)",
-                    report: measured.0,
-                    peak_mib: measured.1,
+                    server: "ours (Rust)",
+                    round,
+                    report,
+                    peak_mib,
                 });
+                drop(server);
+
+                if let Some(peer) = &peer {
+                    let (_, peer_url) = urls(&format!("peer{round}"))?;
+                    let port = free_port()?;
+                    let server = Server::start(
+                        "peer",
+                        peer.command(port, &peer_url, &secret),
+                        port,
+                        &work.join(format!("peer-{db}-{round}.log")),
+                    )?;
+                    let (report, peak_mib) = crate::runtime::block_on(measure(
+                        sh, &server, "/healthz", load, &secret, self.tasks,
+                    ))??;
+                    rows.push(Row {
+                        db,
+                        server: "peer (FastAPI)",
+                        round,
+                        report,
+                        peak_mib,
+                    });
+                }
             }
         }
         print_table(&rows, load, self.tasks);
@@ -209,34 +219,93 @@ async fn measure(
 }
 
 fn print_table(rows: &[Row], load: Load, tasks: u32) {
+    let runs = rows.iter().map(|r| r.round).max().unwrap_or(0);
     println!();
     println!(
-        "GET /api/{{user}}/tasks ({tasks} tasks), wrk -t{} -c{} -d{}s --latency",
+        "GET /api/{{user}}/tasks ({tasks} tasks), wrk -t{} -c{} -d{}s --latency; \
+         median [min–max] of {runs} alternating round(s)",
         load.threads, load.connections, load.seconds
     );
     println!(
-        "| database | server | requests/s | p50 ms | p99 ms | peak RSS MiB | non-2xx | ratio |"
+        "| database | server | requests/s | p50 ms | p99 ms | peak RSS MiB | non-2xx | ratio to the peer |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    let mut groups: Vec<(&str, &str)> = Vec::new();
     for row in rows {
-        let peer_rate = rows
+        if !groups.contains(&(row.db, row.server)) {
+            groups.push((row.db, row.server));
+        }
+    }
+    for (db, server) in groups {
+        let runs: Vec<&Row> = rows
             .iter()
-            .find(|r| r.db == row.db && r.server.starts_with("peer"))
-            .map(|r| r.report.requests_per_sec);
-        let ratio = match peer_rate {
-            Some(rate) if rate > 0.0 => format!("{:.1}×", row.report.requests_per_sec / rate),
-            _ => "–".to_owned(),
-        };
+            .filter(|r| r.db == db && r.server == server)
+            .collect();
+        let of = |pick: fn(&Row) -> f64| Spread::of(runs.iter().map(|r| pick(r)));
+        // Each round's ratio is to the peer's run beside it, in the same minutes.
+        let ratios = Spread::of(runs.iter().filter_map(|row| {
+            rows.iter()
+                .find(|r| r.db == db && r.round == row.round && r.server.starts_with("peer"))
+                .filter(|peer| peer.report.requests_per_sec > 0.0)
+                .map(|peer| row.report.requests_per_sec / peer.report.requests_per_sec)
+        }));
+        let failures: u64 = runs
+            .iter()
+            .map(|r| r.report.non_2xx + r.report.socket_errors)
+            .sum();
         println!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {ratio} |",
-            row.db,
-            row.server,
-            row.report.requests_per_sec,
-            row.report.p50_ms,
-            row.report.p99_ms,
-            row.peak_mib,
-            row.report.non_2xx + row.report.socket_errors,
+            "| {db} | {server} | {} | {} | {} | {} | {failures} | {} |",
+            of(|r| r.report.requests_per_sec).show(0, ""),
+            of(|r| r.report.p50_ms).show(2, ""),
+            of(|r| r.report.p99_ms).show(2, ""),
+            of(|r| r.peak_mib).show(1, ""),
+            ratios.show(1, "×"),
         );
+    }
+}
+
+/// The median and range of a few measurements.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: impl Iterator<Item = f64>) -> Option<Self> {
+        let mut values: Vec<f64> = values.collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let middle = values.len() / 2;
+        let median = if values.len() % 2 == 1 {
+            values[middle]
+        } else {
+            (values[middle - 1] + values[middle]) / 2.0
+        };
+        Some(Self {
+            median,
+            min: values[0],
+            max: values[values.len() - 1],
+        })
+    }
+}
+
+trait Show {
+    fn show(&self, decimals: usize, unit: &str) -> String;
+}
+
+impl Show for Option<Spread> {
+    fn show(&self, decimals: usize, unit: &str) -> String {
+        match self {
+            None => "–".to_owned(),
+            Some(s) if s.min == s.max => format!("{:.decimals$}{unit}", s.median),
+            Some(s) => format!(
+                "{:.decimals$}{unit} [{:.decimals$}–{:.decimals$}]",
+                s.median, s.min, s.max
+            ),
+        }
     }
 }
 
@@ -293,5 +362,21 @@ impl Peer {
         .dir(Path::new(&self.dir))
         .env("DATABASE_URL", database_url)
         .env("BETTER_AUTH_SECRET", secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spread_is_the_median_and_the_range() {
+        let odd = Spread::of([3.0, 1.0, 2.0].into_iter()).map(|s| (s.median, s.min, s.max));
+        assert_eq!(odd, Some((2.0, 1.0, 3.0)));
+        let even = Spread::of([4.0, 1.0, 2.0, 3.0].into_iter()).map(|s| s.median);
+        assert_eq!(even, Some(2.5));
+        assert!(Spread::of(std::iter::empty()).is_none());
+        assert_eq!(Spread::of([5.0].into_iter()).show(1, "×"), "5.0×");
+        assert_eq!(Spread::of([1.0, 3.0].into_iter()).show(0, ""), "2 [1–3]");
     }
 }
