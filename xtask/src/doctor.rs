@@ -177,7 +177,7 @@ impl Doctor {
         } else {
             missing += 1;
             println!(
-                "missing  {:<13} Helm engine, kubernetes-validate, checkov, hadolint: cargo xtask doctor --install",
+                "missing  {:<13} Helm engine, kubernetes-validate, checkov, hadolint, schemathesis: cargo xtask doctor --install",
                 "python tools"
             );
         }

@@ -18,6 +18,28 @@ pub fn deploy_dir() -> PathBuf {
     root().join("deploy")
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the repository root) or `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root().join(dir))
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// A whole number above 0 from the environment variable `name`, if it is set; an error that
+/// names the variable if it is not such a number.
+pub fn positive_env(name: &str) -> anyhow::Result<Option<u64>> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .with_context(|| format!("{name}={value:?} is not a whole number above 0")),
+        Err(_) => Ok(None),
+    }
+}
+
 /// True when running in CI (`CI=true`): there, nothing may be skipped for a missing tool.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

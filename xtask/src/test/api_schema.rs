@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Examples per operation and generation mode, unless `API_SCHEMA_EXAMPLES` says otherwise.
-const DEFAULT_EXAMPLES: u32 = 50;
+const DEFAULT_EXAMPLES: u64 = 50;
 
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
@@ -43,10 +43,10 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
         Ok(path) => path,
         Err(error) => return project::skip_or_fail("api-schema", &format!("{error:#}")),
     };
-    let examples = positive_env("API_SCHEMA_EXAMPLES")?.unwrap_or(DEFAULT_EXAMPLES);
-    let seed = match positive_env("API_SCHEMA_SEED")? {
+    let examples = project::positive_env("API_SCHEMA_EXAMPLES")?.unwrap_or(DEFAULT_EXAMPLES);
+    let seed = match project::positive_env("API_SCHEMA_SEED")? {
         Some(seed) => seed,
-        None => rand::rng().random_range(1..u32::MAX),
+        None => rand::rng().random_range(1..u64::from(u32::MAX)),
     };
     println!(
         "==> schemathesis: {examples} examples per operation, seed {seed} \
@@ -66,24 +66,13 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
     if !failed.is_empty() {
         bail!(
             "schemathesis found answers the OpenAPI document does not allow, via: {} \
-             (its report above gives each failing call as a curl command)",
+             (its report above gives each failing call as a curl command; the services' logs \
+             are in target/api-schema/; replay the same calls with API_SCHEMA_SEED={seed} \
+             cargo xtask test --only api-schema)",
             failed.join(", ")
         );
     }
     Ok(Outcome::Passed)
-}
-
-/// A whole number above 0 from the environment, if set.
-fn positive_env(name: &str) -> anyhow::Result<Option<u32>> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Some)
-            .with_context(|| format!("{name}={value:?} is not a whole number above 0")),
-        Err(_) => Ok(None),
-    }
 }
 
 /// A fresh backend (and frontend), a user, and one schemathesis run against `via`.
@@ -91,19 +80,15 @@ fn run_against(
     sh: &Shell,
     schemathesis: &Path,
     via: Via,
-    examples: u32,
-    seed: u32,
+    examples: u64,
+    seed: u64,
 ) -> anyhow::Result<()> {
-    let work = project::root().join("target/api-schema").join(via.name());
+    let work = project::target_dir().join("api-schema").join(via.name());
     if work.exists() {
         std::fs::remove_dir_all(&work).with_context(|| format!("clearing {}", work.display()))?;
     }
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let secret: String = rand::rng()
-        .sample_iter(&rand::distr::Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
+    let secret = crate::up::secret::random_secret();
     let api_port = procs::free_port()?;
     let backend = Server::start(
         "backend",
@@ -134,7 +119,7 @@ fn run_against(
             )?)
         }
     };
-    let (user_id, token) = crate::runtime::block_on(async {
+    let user = crate::runtime::block_on(async {
         let client = reqwest::Client::new();
         backend.wait_ready(&client, "/readyz", READY_WITHIN).await?;
         if let Some(frontend) = &frontend {
@@ -142,7 +127,9 @@ fn run_against(
                 .wait_ready(&client, "/readyz", READY_WITHIN)
                 .await?;
         }
-        sign_up(&client, &backend.base_url).await
+        crate::e2e::client::Stack::new(&backend.base_url)?
+            .sign_up("schemathesis")
+            .await
     })??;
     let target = frontend.as_ref().unwrap_or(&backend).base_url.clone();
     let config = project::deploy_dir().join("tools/schemathesis.toml");
@@ -156,8 +143,8 @@ fn run_against(
         "{schemathesis} --config-file {config} run {schema} --max-examples {examples} --seed {seed}"
     )
     .env("TODO_BASE_URL", &target)
-    .env("TODO_TOKEN", &token)
-    .env("TODO_USER_ID", &user_id)
+    .env("TODO_TOKEN", &user.token)
+    .env("TODO_USER_ID", &user.id)
     .env("NO_COLOR", "1")
     .run();
     for server in std::iter::once(&backend).chain(&frontend) {
@@ -169,44 +156,17 @@ fn run_against(
             );
         }
     }
-    run.context("schemathesis reported failures")?;
+    run.with_context(|| {
+        format!(
+            "schemathesis reported failures through the {} (logs in {})",
+            via.name(),
+            work.display()
+        )
+    })?;
     Ok(())
 }
 
 /// A binary of the workspace's debug build.
 fn debug_binary(name: &str) -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| project::root().join("target"))
-        .join("debug")
-        .join(name)
-}
-
-/// Signs up a user; its id and token.
-async fn sign_up(client: &reqwest::Client, backend: &str) -> anyhow::Result<(String, String)> {
-    let response = client
-        .post(format!("{backend}/api/auth/sign-up"))
-        .json(&serde_json::json!({
-            "email": "schemathesis@example.com",
-            "password": "correct-horse-battery",
-        }))
-        .send()
-        .await
-        .context("signing up the test user")?;
-    let status = response.status();
-    let session: serde_json::Value = response
-        .json()
-        .await
-        .context("reading the sign-up answer")?;
-    if status != reqwest::StatusCode::CREATED {
-        bail!("sign-up answered {status}: {session}");
-    }
-    let field = |pointer: &str| {
-        session
-            .pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-            .with_context(|| format!("the sign-up answer has no {pointer}: {session}"))
-    };
-    Ok((field("/user/id")?, field("/token")?))
+    project::target_dir().join("debug").join(name)
 }

@@ -37,16 +37,7 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
              (or: cargo install cargo-fuzz --locked)",
         );
     }
-    let seconds = match std::env::var("FUZZ_SECONDS") {
-        Ok(value) => value
-            .parse::<u64>()
-            .ok()
-            .filter(|s| *s > 0)
-            .with_context(|| {
-                format!("FUZZ_SECONDS={value:?} is not a whole number of seconds above 0")
-            })?,
-        Err(_) => DEFAULT_SECONDS,
-    };
+    let seconds = project::positive_env("FUZZ_SECONDS")?.unwrap_or(DEFAULT_SECONDS);
     let root = project::root();
     let _in_root = sh.push_dir(&root);
     cmd!(sh, "cargo fuzz build {BUILD_FLAGS...}")

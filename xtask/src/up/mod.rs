@@ -13,7 +13,7 @@ pub mod kube;
 mod local;
 pub mod minikube;
 pub mod prereqs;
-mod secret;
+pub mod secret;
 pub mod state;
 
 use std::path::PathBuf;

@@ -15,6 +15,15 @@ fn path() -> PathBuf {
         .join("auth-secret")
 }
 
+/// A new random secret of 48 letters and digits (about 285 bits).
+pub fn random_secret() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
+}
+
 /// Reads the kept secret, or makes and keeps a new one.
 pub fn auth_secret() -> anyhow::Result<String> {
     let path = path();
@@ -23,11 +32,7 @@ pub fn auth_secret() -> anyhow::Result<String> {
     {
         return Ok(text.trim().to_owned());
     }
-    let secret: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
+    let secret = random_secret();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -65,10 +65,7 @@ pub fn exercise(
     cmd!(sh, "cargo build --quiet -p todo-backend -p todo-frontend")
         .run()
         .context("building the backend and frontend binaries")?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| project::root().join(dir))
-        .unwrap_or_else(|| project::root().join("target"));
-    let bin = target.join("debug");
+    let bin = project::target_dir().join("debug");
     let work = tempfile::tempdir().context("creating a work folder for the services")?;
 
     let key_file = work.path().join("better-auth-secret");
