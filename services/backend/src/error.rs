@@ -8,6 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use todo_service_kit::body::BodyError;
 
 use crate::db::DbError;
 
@@ -50,6 +51,16 @@ pub enum ApiError {
     Timeout(Duration),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// A body over `BODY_LIMIT_BYTES` is 413; one that broke off while being read is 400.
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge { limit } => Self::PayloadTooLarge { limit },
+            unreadable @ BodyError::Unreadable(_) => Self::MalformedJson(unreadable.to_string()),
+        }
+    }
 }
 
 impl ApiError {

@@ -6,7 +6,7 @@ use axum::{
     http::{header, request::Parts},
 };
 use serde::de::DeserializeOwned;
-use todo_service_kit::body::{BodyError, read_limited};
+use todo_service_kit::body::read_limited;
 
 use crate::{AppState, error::ApiError};
 
@@ -31,16 +31,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 )));
             }
         }
-        let limit = state.config.body_limit_bytes;
         // Read here rather than by `Bytes`: a refused body is drained, so the client reads the 413.
-        let bytes = read_limited(req.into_body(), limit)
-            .await
-            .map_err(|error| match error {
-                BodyError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
-                unreadable @ BodyError::Unreadable(_) => {
-                    ApiError::MalformedJson(unreadable.to_string())
-                }
-            })?;
+        let bytes = read_limited(req.into_body(), state.config.body_limit_bytes).await?;
         if bytes.is_empty() {
             return Err(ApiError::MalformedJson(
                 "the request body is empty; expected JSON".into(),

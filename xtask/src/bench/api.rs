@@ -79,6 +79,13 @@ impl Api {
             seconds: self.seconds,
         };
         let secret = super::throwaway_secret();
+        let run = Run {
+            sh,
+            work: &work,
+            load,
+            secret: &secret,
+            tasks: self.tasks,
+        };
         let mut rows = Vec::new();
 
         let databases: &[&'static str] = match self.db {
@@ -111,20 +118,18 @@ impl Api {
                 println!("==> {db}, round {round} of {}", self.runs);
                 let (ours_url, _) = urls(&format!("ours{round}"))?;
                 let port = free_port()?;
-                let expression = duct::cmd!(&backend)
+                let ours = duct::cmd!(&backend)
                     .env("PORT", port.to_string())
                     .env("BIND", "127.0.0.1")
                     .env("DATABASE_URL", &ours_url)
                     .env("BETTER_AUTH_SECRET", &secret);
-                let server = Server::start(
+                let (report, peak_mib) = run.once(
                     "backend",
-                    expression,
+                    ours,
                     port,
-                    &work.join(format!("ours-{db}-{round}.log")),
+                    "/readyz",
+                    &format!("ours-{db}-{round}"),
                 )?;
-                let (report, peak_mib) = crate::runtime::block_on(measure(
-                    sh, &server, "/readyz", load, &secret, self.tasks,
-                ))??;
                 rows.push(Row {
                     db,
                     server: "ours (Rust)",
@@ -132,20 +137,18 @@ impl Api {
                     report,
                     peak_mib,
                 });
-                drop(server);
 
                 if let Some(peer) = &peer {
                     let (_, peer_url) = urls(&format!("peer{round}"))?;
                     let port = free_port()?;
-                    let server = Server::start(
+                    let theirs = peer.command(port, &peer_url, &secret);
+                    let (report, peak_mib) = run.once(
                         "peer",
-                        peer.command(port, &peer_url, &secret),
+                        theirs,
                         port,
-                        &work.join(format!("peer-{db}-{round}.log")),
+                        "/healthz",
+                        &format!("peer-{db}-{round}"),
                     )?;
-                    let (report, peak_mib) = crate::runtime::block_on(measure(
-                        sh, &server, "/healthz", load, &secret, self.tasks,
-                    ))??;
                     rows.push(Row {
                         db,
                         server: "peer (FastAPI)",
@@ -158,6 +161,42 @@ impl Api {
         }
         print_table(&rows, load, self.tasks);
         Ok(())
+    }
+}
+
+/// What every measured server of one `bench api` shares.
+struct Run<'a> {
+    sh: &'a Shell,
+    work: &'a Path,
+    load: Load,
+    secret: &'a str,
+    tasks: u32,
+}
+
+impl Run<'_> {
+    /// Starts a server (its log in `<log>.log`), measures it, and stops it.
+    fn once(
+        &self,
+        name: &str,
+        expression: duct::Expression,
+        port: u16,
+        ready_path: &str,
+        log: &str,
+    ) -> anyhow::Result<(WrkReport, f64)> {
+        let server = Server::start(
+            name,
+            expression,
+            port,
+            &self.work.join(format!("{log}.log")),
+        )?;
+        crate::runtime::block_on(measure(
+            self.sh,
+            &server,
+            ready_path,
+            self.load,
+            self.secret,
+            self.tasks,
+        ))?
     }
 }
 

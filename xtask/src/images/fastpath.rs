@@ -70,10 +70,7 @@ pub fn build_static_binaries(
 
 /// The path of a service's static binary (under `CARGO_TARGET_DIR` when that is set).
 pub fn binary_path(service: &Service, profile: BuildProfile) -> PathBuf {
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project::root().join("target"));
-    target_dir
+    project::target_dir()
         .join(TARGET)
         .join(profile.name())
         .join(service.binary)

@@ -30,7 +30,7 @@ use rmcp::{
 };
 use serde_json::Value;
 
-use todo_service_kit::body::{BodyError, read_limited};
+use todo_service_kit::body::read_limited;
 
 use crate::{AppState, auth::AuthUser, db::Database, error::ApiError, tools};
 
@@ -129,12 +129,7 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
             parts.extensions.insert(McpCaller(user.user_id));
             let body = match read_limited(body, state.config.body_limit_bytes).await {
                 Ok(bytes) => Body::from(bytes),
-                Err(BodyError::TooLarge { limit }) => {
-                    return ApiError::PayloadTooLarge { limit }.into_response();
-                }
-                Err(unreadable @ BodyError::Unreadable(_)) => {
-                    return ApiError::MalformedJson(unreadable.to_string()).into_response();
-                }
+                Err(refused) => return ApiError::from(refused).into_response(),
             };
             next.run(Request::from_parts(parts, body)).await
         }
