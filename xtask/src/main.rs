@@ -8,6 +8,7 @@ mod dev;
 mod doctor;
 mod e2e;
 mod helm;
+mod http;
 mod images;
 mod kube;
 mod lint;

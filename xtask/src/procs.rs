@@ -44,7 +44,7 @@ impl Server {
         })
     }
 
-    /// Waits (at most `limit`) for `path` to answer 200; on failure shows the server's last log lines.
+    /// Waits (at most `limit`) for `path` to answer 2xx; on failure shows the server's last log lines.
     pub async fn wait_ready(
         &self,
         client: &reqwest::Client,
@@ -52,30 +52,14 @@ impl Server {
         limit: Duration,
     ) -> anyhow::Result<()> {
         let url = format!("{}{path}", self.base_url);
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Ok(Some(output)) = self.handle.try_wait() {
-                bail!(
-                    "{} exited with {} before it was ready; its log:\n{}",
-                    self.name,
-                    output.status,
-                    self.log_tail()
-                );
-            }
-            if let Ok(response) = client.get(&url).send().await
-                && response.status().is_success()
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{} was not ready at {url} within {limit:?}; its log:\n{}",
-                    self.name,
-                    self.log_tail()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let every = Duration::from_millis(100);
+        crate::http::wait_until_ok(client, &url, limit, every, async || match self.exited() {
+            Some(status) => bail!("{} exited with {status} before it was ready", self.name),
+            None => Ok(()),
+        })
+        .await
+        .with_context(|| format!("{} was not ready; its log:\n{}", self.name, self.log_tail()))?;
+        Ok(())
     }
 
     /// The last lines of the server's log, for error messages.

@@ -7,14 +7,14 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
+use super::peer::Peer;
+use super::stats::{Show, Spread};
+use super::store::{Db, Store};
 use super::wrk::{self, Load, WrkReport};
+use crate::procs::{Server, free_port};
 use crate::project;
-use crate::{
-    postgres::{Access, Throwaway},
-    procs::{Server, free_port},
-};
 
 /// Ours vs the peer: requests/s, p50/p99 latency and peak resident memory.
 #[derive(clap::Args)]
@@ -88,31 +88,15 @@ impl Api {
         };
         let mut rows = Vec::new();
 
-        let databases: &[&'static str] = match self.db {
-            DbChoice::Sqlite => &["sqlite"],
-            DbChoice::Postgres => &["postgres"],
-            DbChoice::Both => &["sqlite", "postgres"],
+        let databases: &[Db] = match self.db {
+            DbChoice::Sqlite => &[Db::Sqlite],
+            DbChoice::Postgres => &[Db::Postgres],
+            DbChoice::Both => &[Db::Sqlite, Db::Postgres],
         };
-        for &db in databases {
-            let postgres = if db == "postgres" {
-                Some(Throwaway::start(&work, &Access::loopback())?)
-            } else {
-                None
-            };
-            let urls = |name: &str| -> anyhow::Result<(String, String)> {
-                match &postgres {
-                    Some(pg) => {
-                        pg.create_database(name)?;
-                        Ok((pg.url(name, "postgres"), pg.url(name, "postgresql+psycopg")))
-                    }
-                    None => {
-                        let file = work.join(format!("{name}.db"));
-                        let _ = std::fs::remove_file(&file);
-                        let abs = file.display().to_string();
-                        Ok((format!("sqlite://{abs}"), format!("sqlite:///{abs}")))
-                    }
-                }
-            };
+        for &kind in databases {
+            let store = Store::open(&work, kind)?;
+            let urls = |name: &str| store.fresh(name);
+            let db = kind.name();
 
             for round in 1..=self.runs {
                 println!("==> {db}, round {round} of {}", self.runs);
@@ -213,6 +197,24 @@ async fn measure(
     server
         .wait_ready(&client, ready_path, Duration::from_secs(60))
         .await?;
+    let (url, token) = seed_list(&client, server, secret, tasks).await?;
+    println!(
+        "measuring {} ({}s, {} connections)",
+        server.name, load.seconds, load.connections
+    );
+    let sampler = server.sample_memory();
+    let report = tokio::task::block_in_place(|| wrk::run(sh, load, &url, &token))?;
+    Ok((report, sampler.finish()))
+}
+
+/// Seeds one user's list with `tasks` tasks and checks they are all listed; returns the list's
+/// URL and the user's token.
+pub(super) async fn seed_list(
+    client: &reqwest::Client,
+    server: &Server,
+    secret: &str,
+    tasks: u32,
+) -> anyhow::Result<(String, String)> {
     let user = "bench-user";
     let token = super::mint_token(secret, user)?;
     let url = format!("{}/api/{user}/tasks", server.base_url);
@@ -240,7 +242,8 @@ async fn measure(
         .get(&url)
         .bearer_auth(&token)
         .send()
-        .await?
+        .await
+        .with_context(|| format!("listing on {}", server.name))?
         .json()
         .await
         .with_context(|| format!("listing on {}", server.name))?;
@@ -248,13 +251,7 @@ async fn measure(
     if count != tasks as usize {
         bail!("{} lists {count} tasks after seeding {tasks}", server.name);
     }
-    println!(
-        "measuring {} ({}s, {} connections)",
-        server.name, load.seconds, load.connections
-    );
-    let sampler = server.sample_memory();
-    let report = tokio::task::block_in_place(|| wrk::run(sh, load, &url, &token))?;
-    Ok((report, sampler.finish()))
+    Ok((url, token))
 }
 
 fn print_table(rows: &[Row], load: Load, tasks: u32) {
@@ -300,122 +297,5 @@ fn print_table(rows: &[Row], load: Load, tasks: u32) {
             of(|r| r.peak_mib).show(1, ""),
             ratios.show(1, "×"),
         );
-    }
-}
-
-/// The median and range of a few measurements.
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(values: impl Iterator<Item = f64>) -> Option<Self> {
-        let mut values: Vec<f64> = values.collect();
-        if values.is_empty() {
-            return None;
-        }
-        values.sort_by(f64::total_cmp);
-        let middle = values.len() / 2;
-        let median = if values.len() % 2 == 1 {
-            values[middle]
-        } else {
-            (values[middle - 1] + values[middle]) / 2.0
-        };
-        Some(Self {
-            median,
-            min: values[0],
-            max: values[values.len() - 1],
-        })
-    }
-}
-
-trait Show {
-    fn show(&self, decimals: usize, unit: &str) -> String;
-}
-
-impl Show for Option<Spread> {
-    fn show(&self, decimals: usize, unit: &str) -> String {
-        match self {
-            None => "–".to_owned(),
-            Some(s) if s.min == s.max => format!("{:.decimals$}{unit}", s.median),
-            Some(s) => format!(
-                "{:.decimals$}{unit} [{:.decimals$}–{:.decimals$}]",
-                s.median, s.min, s.max
-            ),
-        }
-    }
-}
-
-/// The seed's FastAPI peer, in its own venv under target/bench.
-struct Peer {
-    dir: PathBuf,
-    uvicorn: PathBuf,
-}
-
-impl Peer {
-    fn prepare(sh: &Shell, dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        let dir = dir.unwrap_or_else(|| project::root().join("../shared/peers/fastapi-todo"));
-        if !dir.join("app.py").exists() {
-            bail!(
-                "no peer at {} (expected app.py); pass --peer-dir or --no-peer",
-                dir.display()
-            );
-        }
-        let venv = project::root().join("target/bench/peer-venv");
-        let uvicorn = venv.join("bin/uvicorn");
-        if !uvicorn.exists() {
-            println!("installing the peer's requirements into {}", venv.display());
-            let python =
-                project::require_tool("python3", "apt-get install -y python3 python3-venv")?;
-            cmd!(sh, "{python} -m venv {venv}")
-                .run()
-                .context("creating the peer's venv")?;
-            let (pip, requirements) = (venv.join("bin/pip"), dir.join("requirements.txt"));
-            cmd!(
-                sh,
-                "{pip} install --quiet --disable-pip-version-check -r {requirements}"
-            )
-            .run()
-            .context("installing the peer's requirements")?;
-        }
-        Ok(Self {
-            dir: dir.canonicalize().unwrap_or(dir),
-            uvicorn,
-        })
-    }
-
-    /// The peer exactly as its README runs it: uvicorn with two workers.
-    fn command(&self, port: u16, database_url: &str, secret: &str) -> duct::Expression {
-        duct::cmd!(
-            &self.uvicorn,
-            "app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            port.to_string(),
-            "--workers",
-            "2"
-        )
-        .dir(Path::new(&self.dir))
-        .env("DATABASE_URL", database_url)
-        .env("BETTER_AUTH_SECRET", secret)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_spread_is_the_median_and_the_range() {
-        let odd = Spread::of([3.0, 1.0, 2.0].into_iter()).map(|s| (s.median, s.min, s.max));
-        assert_eq!(odd, Some((2.0, 1.0, 3.0)));
-        let even = Spread::of([4.0, 1.0, 2.0, 3.0].into_iter()).map(|s| s.median);
-        assert_eq!(even, Some(2.5));
-        assert!(Spread::of(std::iter::empty()).is_none());
-        assert_eq!(Spread::of([5.0].into_iter()).show(1, "×"), "5.0×");
-        assert_eq!(Spread::of([1.0, 3.0].into_iter()).show(0, ""), "2 [1–3]");
     }
 }

@@ -6,6 +6,10 @@
 mod api;
 mod chat;
 mod inner_loop;
+mod latency;
+mod peer;
+mod stats;
+mod store;
 mod wrk;
 
 use std::path::PathBuf;
@@ -27,6 +31,8 @@ enum Target {
     Api(api::Api),
     /// Built-in-engine chat turns (add, then list) over HTTP with concurrent users.
     Chat(chat::Chat),
+    /// Latency at steady offered rates (open loop): listings (ours vs the peer), chat turns.
+    Latency(latency::Latency),
     /// One-line edits timed from the save to the stack serving them (`up` after each).
     InnerLoop(inner_loop::InnerLoop),
 }
@@ -36,6 +42,7 @@ impl Bench {
         match self.target {
             Target::Api(cmd) => cmd.run(sh),
             Target::Chat(cmd) => cmd.run(sh),
+            Target::Latency(cmd) => cmd.run(sh),
             Target::InnerLoop(cmd) => cmd.run(),
         }
     }

@@ -29,7 +29,8 @@ use bollard::{
 use futures::StreamExt;
 use rand::{Rng, distr::Alphanumeric};
 
-use super::{Built, Service, fastpath::APP_UID_GID, http};
+use super::{Built, Service, fastpath::APP_UID_GID};
+use crate::http;
 
 /// How long a container may take to answer `/readyz` before the check gives up.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,6 +69,7 @@ async fn exercise(
     run_id: &str,
     created: &mut Created,
 ) -> anyhow::Result<()> {
+    let client = http::client()?;
     let secret = random_text(48);
     let user_id = format!("image-check-{run_id}");
     let token = mint_token(&secret, &user_id)?;
@@ -108,21 +110,21 @@ async fn exercise(
     let backend_port = start(docker, backend.service, &backend_name, locked, created).await?;
     let base = format!("http://127.0.0.1:{backend_port}");
     let tasks = format!("/api/{user_id}/tasks");
-    let unauthenticated = http::get(&format!("{base}{tasks}"), None).await?;
+    let unauthenticated = http::get(&client, &format!("{base}{tasks}"), None).await?;
     ensure!(
         unauthenticated.status == 401,
         "backend: listing tasks without a token gave {} instead of 401",
         unauthenticated.status
     );
     let body = serde_json::json!({ "title": title, "description": "created by cargo xtask images --check" });
-    let create = http::post_json(&format!("{base}{tasks}"), &token, &body).await?;
+    let create = http::post_json(&client, &format!("{base}{tasks}"), Some(&token), &body).await?;
     ensure!(
         create.status == 201,
         "backend: creating a task gave {} instead of 201: {}",
         create.status,
         create.body
     );
-    let list = http::get(&format!("{base}{tasks}"), Some(&token)).await?;
+    let list = http::get(&client, &format!("{base}{tasks}"), Some(&token)).await?;
     ensure!(
         list.status == 200 && list.body.contains(&title),
         "backend: the task list ({}) lacks the new task: {}",
@@ -143,14 +145,14 @@ async fn exercise(
     let locked = locked_down(frontend, &network, run_id, env);
     let frontend_port = start(docker, frontend.service, &frontend_name, locked, created).await?;
     let base = format!("http://127.0.0.1:{frontend_port}");
-    let page = http::get(&format!("{base}/"), None).await?;
+    let page = http::get(&client, &format!("{base}/"), None).await?;
     ensure!(
         page.status == 200 && page.content_type.starts_with("text/html"),
         "frontend: `/` gave {} ({}) instead of an HTML page",
         page.status,
         page.content_type
     );
-    let proxied = http::get(&format!("{base}{tasks}"), Some(&token)).await?;
+    let proxied = http::get(&client, &format!("{base}{tasks}"), Some(&token)).await?;
     ensure!(
         proxied.status == 200 && proxied.body.contains(&title),
         "frontend: the task list through the proxy ({}) lacks the task: {}",
@@ -259,22 +261,12 @@ async fn start(
         }
     };
     let url = format!("http://127.0.0.1:{port}/readyz");
-    loop {
-        if http::get(&url, None)
-            .await
-            .is_ok_and(|response| response.status == 200)
-        {
-            break;
-        }
-        exited_early(docker, name).await?;
-        if started.elapsed() > READY_TIMEOUT {
-            bail!(
-                "{name} did not answer 200 on /readyz within {} s",
-                READY_TIMEOUT.as_secs()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let every = Duration::from_millis(20);
+    http::wait_until_ok(&http::client()?, &url, READY_TIMEOUT, every, async || {
+        exited_early(docker, name).await
+    })
+    .await
+    .with_context(|| format!("{name} was not ready"))?;
     let seconds = started.elapsed().as_secs_f64();
     let verdict = if seconds <= 1.0 { "within" } else { "OVER" };
     println!(

@@ -9,7 +9,6 @@ pub mod check;
 pub mod context;
 pub mod derive;
 pub mod fastpath;
-mod http;
 mod prune;
 pub mod push;
 pub mod scan;

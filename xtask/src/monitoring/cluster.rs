@@ -214,18 +214,22 @@ pub async fn wait_ready(
         .and_then(|ports| ports.into_iter().find_map(|p| p.node_port))
         .with_context(|| format!("the Service {name} got no NodePort"))?;
     let url = format!("http://{node_host}:{node_port}");
-    let prometheus = super::api::Prometheus::new(&url)?;
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !prometheus.is_ready().await {
-        if tokio::time::Instant::now() > deadline {
-            anyhow::bail!(
-                "Prometheus ({name} in {namespace}) did not answer {url}/-/ready within {} s: \
-                 `cargo xtask status` and `kubectl -n {namespace} describe deploy/{name}` say why",
-                timeout.as_secs()
-            );
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    let ready = format!("{url}/-/ready");
+    let every = Duration::from_secs(1);
+    crate::http::wait_until_ok(
+        &crate::http::client()?,
+        &ready,
+        timeout,
+        every,
+        crate::http::never_gone,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "Prometheus ({name} in {namespace}) was not ready: `cargo xtask status` and \
+                 `kubectl -n {namespace} describe deploy/{name}` say why"
+        )
+    })?;
     Ok(url)
 }
 

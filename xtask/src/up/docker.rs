@@ -719,24 +719,11 @@ pub async fn wait_ready(port: u16, timeout: Duration) -> anyhow::Result<()> {
 }
 
 async fn wait_ready_at(port: u16, path: &str, timeout: Duration) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
+    let client = crate::http::client()?;
     let url = format!("http://127.0.0.1:{port}{path}");
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Ok(response) = client
-            .get(&url)
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
-            && response.status().is_success()
-        {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > deadline {
-            bail!("{url} did not answer 200 within {} s", timeout.as_secs());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let every = Duration::from_millis(200);
+    crate::http::wait_until_ok(&client, &url, timeout, every, crate::http::never_gone).await?;
+    Ok(())
 }
 
 /// `cargo xtask status` on the docker target: each container's state, health and restarts.

@@ -19,7 +19,8 @@ use bollard::{
 use futures::StreamExt;
 
 use super::{CHECK_LABEL, Created, locked_down, mint_token, random_text, start, stop};
-use crate::images::{Built, http};
+use crate::http;
+use crate::images::Built;
 
 /// Where the chart mounts its Secret (`secrets.mountPath`).
 const SECRETS_DIR: &str = "/var/run/secrets/todo-chatbot";
@@ -73,6 +74,7 @@ pub async fn check(
     let user_id = format!("image-check-{run_id}-external");
     let token = mint_token(&secret, &user_id)?;
     let list = http::get(
+        &http::client()?,
         &format!("http://127.0.0.1:{port}/api/{user_id}/tasks"),
         Some(&token),
     )

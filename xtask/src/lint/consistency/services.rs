@@ -5,42 +5,23 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
     path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Stdio},
+    time::Duration,
 };
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use serde_json::json;
 use xshell::{Shell, cmd};
 
 use super::{Container, Service};
+use crate::http::{self, Reply};
+use crate::procs::{Server, free_port};
 use crate::project;
 
-/// A started service, stopped when dropped.
-struct Running {
-    name: &'static str,
-    child: Child,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Running {
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-}
+/// How long a started service may take to answer its probes (the frontend's readiness waits
+/// for its first backend check).
+const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// A `helm test` Job's command line for the backend binary.
 #[derive(Debug, Clone)]
@@ -91,50 +72,57 @@ pub fn exercise(
         backend_port,
         work.path(),
     )?;
-    check_probes(&backend, &backend_spec.probe_paths)?;
-
     let mut frontend_env = frontend_spec.env.clone();
     let frontend_port = free_port()?;
     local_overrides(&mut frontend_env, frontend_port);
-    frontend_env.insert(
-        "BACKEND_URL".into(),
-        format!("http://127.0.0.1:{backend_port}"),
-    );
-    let frontend = start(
-        "frontend",
-        &bin.join("frontend"),
-        &frontend_env,
-        frontend_port,
-        work.path(),
-    )?;
-    check_probes(&frontend, &frontend_spec.probe_paths)?;
-    println!(
-        "    backend and frontend serve every rendered probe path ({:?})",
-        backend_spec.probe_paths
-    );
-
-    run_helm_tests(&bin.join("backend"), helm_tests, frontend_port)?;
-    round_trip(frontend_port).with_context(|| {
-        format!(
-            "the round trip through the frontend failed; backend log:\n{}",
-            backend.log_tail()
-        )
-    })?;
-    let mut exported = metric_names(&get(backend_port, "/metrics")?.1);
-    drop(backend);
-    // With the backend gone, a proxied call fails: the frontend's error series appear.
-    let (status, _) = get(frontend_port, "/api/openapi.json")?;
-    if !(500..600).contains(&status) {
-        bail!(
-            "the frontend answered {status} for a proxied call with the backend stopped; expected a 5xx"
+    frontend_env.insert("BACKEND_URL".into(), backend.base_url.clone());
+    let client = http::client()?;
+    crate::runtime::block_on(async {
+        check_probes(&client, &backend, &backend_spec.probe_paths).await?;
+        let frontend = start(
+            "frontend",
+            &bin.join("frontend"),
+            &frontend_env,
+            frontend_port,
+            work.path(),
+        )?;
+        check_probes(&client, &frontend, &frontend_spec.probe_paths).await?;
+        println!(
+            "    backend and frontend serve every rendered probe path ({:?})",
+            backend_spec.probe_paths
         );
-    }
-    exported.extend(metric_names(&get(frontend_port, "/metrics")?.1));
-    println!(
-        "    both services exported {} metric series names after the round trip",
-        exported.len()
-    );
-    Ok(exported)
+
+        let (backend_binary, tests) = (bin.join("backend"), helm_tests.to_vec());
+        tokio::task::block_in_place(|| run_helm_tests(&backend_binary, &tests, frontend_port))?;
+        round_trip(&client, &frontend.base_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "the round trip through the frontend failed; backend log:\n{}",
+                    backend.log_tail()
+                )
+            })?;
+        let metrics = format!("{}/metrics", backend.base_url);
+        let mut exported = metric_names(&http::get(&client, &metrics, None).await?.body);
+        drop(backend);
+        // With the backend gone, a proxied call fails: the frontend's error series appear.
+        let proxied = format!("{}/api/openapi.json", frontend.base_url);
+        let status = http::get(&client, &proxied, None).await?.status;
+        if !(500..600).contains(&status) {
+            bail!(
+                "the frontend answered {status} for a proxied call with the backend stopped; expected a 5xx"
+            );
+        }
+        let metrics = format!("{}/metrics", frontend.base_url);
+        exported.extend(metric_names(
+            &http::get(&client, &metrics, None).await?.body,
+        ));
+        println!(
+            "    both services exported {} metric series names after the round trip",
+            exported.len()
+        );
+        Ok(exported)
+    })?
 }
 
 /// Runs each `helm test` command as the test Job would, with the frontend Service's address
@@ -187,79 +175,53 @@ fn local_overrides(env: &mut BTreeMap<String, String>, port: u16) {
     env.insert("PORT".into(), port.to_string());
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr().context("finding a free port")?.port())
-}
-
+/// Starts `program` with exactly `env` (the pod's, with local addresses), its log in `work`.
 fn start(
     name: &'static str,
     program: &Path,
     env: &BTreeMap<String, String>,
     port: u16,
     work: &Path,
-) -> anyhow::Result<Running> {
-    let log = work.join(format!("{name}.log"));
-    let log_file = std::fs::File::create(&log).context("creating a log file")?;
-    let child = Command::new(program)
-        .env_clear()
-        .envs(env)
-        .current_dir(work)
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().context("sharing the log file")?)
-        .stderr(log_file)
-        .spawn()
-        .with_context(|| format!("starting {}", program.display()))?;
-    let running = Running {
-        name,
-        child,
-        port,
-        log,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok((200, _)) = get(port, "/healthz") {
-            return Ok(running);
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "{name} did not answer /healthz within 30 s; its log:\n{}",
-                running.log_tail()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+) -> anyhow::Result<Server> {
+    let expression = duct::cmd(program, std::iter::empty::<&str>())
+        .full_env(env)
+        .dir(work);
+    Server::start(name, expression, port, &work.join(format!("{name}.log")))
 }
 
-fn check_probes(service: &Running, paths: &BTreeSet<String>) -> anyhow::Result<()> {
-    // Readiness may take a moment (the frontend's first backend check): bounded retry.
-    let deadline = Instant::now() + Duration::from_secs(15);
+/// Every rendered probe path answers 2xx within [`READY_WITHIN`].
+async fn check_probes(
+    client: &reqwest::Client,
+    service: &Server,
+    paths: &BTreeSet<String>,
+) -> anyhow::Result<()> {
     for path in paths {
-        loop {
-            let (status, body) = get(service.port, path)?;
-            if status == 200 {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{} answers {status} on the probe path {path}: {body}\nlog:\n{}",
-                    service.name,
-                    service.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
+        service
+            .wait_ready(client, path, READY_WITHIN)
+            .await
+            .with_context(|| format!("the probe path {path}"))?;
     }
     Ok(())
 }
 
 /// Sign up, create, complete and delete a task, and one chat turn, all through the frontend.
-fn round_trip(port: u16) -> anyhow::Result<()> {
+async fn round_trip(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    use reqwest::Method;
+    let call =
+        async |method: Method, path: &str, body: Option<serde_json::Value>, token: Option<&str>| {
+            http::send(
+                client,
+                method,
+                &format!("{base}{path}"),
+                token,
+                body.as_ref(),
+            )
+            .await
+        };
     let email = format!("lint-{}@example.com", std::process::id());
     let signup = json!({"email": email, "password": "lint-password-1234", "name": "Lint"});
-    let (status, body) = request(port, "POST", "/api/auth/sign-up", Some(&signup), None)?;
-    expect(status, 201, "sign-up", &body)?;
-    let account: Value = serde_json::from_str(&body).context("reading the sign-up answer")?;
+    let reply = call(Method::POST, "/api/auth/sign-up", Some(signup), None).await?;
+    let account = expect(&reply, 201, "sign-up")?.json()?;
     let token = account["token"]
         .as_str()
         .context("sign-up returned no token")?;
@@ -268,42 +230,41 @@ fn round_trip(port: u16) -> anyhow::Result<()> {
         .context("sign-up returned no user id")?;
 
     let tasks = format!("/api/{user}/tasks");
-    let (status, body) = request(
-        port,
-        "POST",
-        &tasks,
-        Some(&json!({"title": "lint round trip"})),
-        Some(token),
-    )?;
-    expect(status, 201, "create a task", &body)?;
-    let task: Value = serde_json::from_str(&body).context("reading the created task")?;
+    let created = json!({"title": "lint round trip"});
+    let reply = call(Method::POST, &tasks, Some(created), Some(token)).await?;
+    let task = expect(&reply, 201, "create a task")?.json()?;
     let id = task["id"].as_i64().context("the created task has no id")?;
-    let (status, body) = request(
-        port,
-        "PATCH",
+    let reply = call(
+        Method::PATCH,
         &format!("{tasks}/{id}/complete"),
         None,
         Some(token),
-    )?;
-    expect(status, 200, "complete the task", &body)?;
-    let (status, body) = request(port, "DELETE", &format!("{tasks}/{id}"), None, Some(token))?;
-    expect(status, 204, "delete the task", &body)?;
+    )
+    .await?;
+    expect(&reply, 200, "complete the task")?;
+    let reply = call(Method::DELETE, &format!("{tasks}/{id}"), None, Some(token)).await?;
+    expect(&reply, 204, "delete the task")?;
     let chat = json!({"message": "add a task to buy milk"});
-    let (status, body) = request(
-        port,
-        "POST",
+    let reply = call(
+        Method::POST,
         &format!("/api/{user}/chat"),
-        Some(&chat),
+        Some(chat),
         Some(token),
-    )?;
-    expect(status, 200, "a chat turn", &body)
+    )
+    .await?;
+    expect(&reply, 200, "a chat turn")?;
+    Ok(())
 }
 
-fn expect(status: u16, wanted: u16, what: &str, body: &str) -> anyhow::Result<()> {
-    if status != wanted {
-        bail!("{what} through the frontend answered {status}, expected {wanted}: {body}");
+fn expect<'a>(reply: &'a Reply, wanted: u16, what: &str) -> anyhow::Result<&'a Reply> {
+    if reply.status != wanted {
+        bail!(
+            "{what} through the frontend answered {}, expected {wanted}: {}",
+            reply.status,
+            reply.body
+        );
     }
-    Ok(())
+    Ok(reply)
 }
 
 /// Series names in Prometheus text output.
@@ -315,83 +276,6 @@ fn metric_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
-    request(port, "GET", path, None, None)
-}
-
-/// A minimal HTTP/1.1 client (one request per connection), enough for local checks.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    token: Option<&str>,
-) -> anyhow::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .with_context(|| format!("connecting to port {port}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .context("setting a read timeout")?;
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        payload.len()
-    );
-    if body.is_some() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    if let Some(token) = token {
-        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(payload.as_bytes()))
-        .context("sending a request")?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .with_context(|| format!("reading the answer to {method} {path}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    let (headers, body) = text
-        .split_once("\r\n\r\n")
-        .context("an HTTP answer without a header end")?;
-    let status = headers
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("an HTTP answer without a status")?;
-    let chunked = headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    Ok((
-        status,
-        if chunked {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        },
-    ))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        let (Some(chunk), Some(after)) = (rest.get(..size), rest.get(size..)) else {
-            break;
-        };
-        if size == 0 {
-            break;
-        }
-        out.push_str(chunk);
-        body = after.trim_start_matches("\r\n");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,13 +285,5 @@ mod tests {
         let text = "# HELP a_total help\n# TYPE a_total counter\na_total{x=\"1\"} 3\nb 1\nc_bucket{le=\"0.1\"} 2\n";
         let names: Vec<String> = metric_names(text).into_iter().collect();
         assert_eq!(names, ["a_total", "b", "c_bucket"]);
-    }
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(
-            dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
-            "hello world"
-        );
     }
 }

@@ -1,0 +1,718 @@
+//! `cargo xtask bench latency`: latency at a steady offered rate, the way users feel it.
+//!
+//! wrk (in `bench api`) keeps a fixed number of requests in flight, so a slow answer delays the
+//! next request and hides itself (coordinated omission). Here requests leave on a fixed
+//! schedule whatever the earlier ones are doing (an open loop, as wrk2 or a constant-arrival
+//! load does), and each latency counts from the instant its request was due, not from when it
+//! was actually sent. The rates climb a ladder; the table gives, for each rate, the median and
+//! range over alternating rounds, and the highest rate at which the p99 target still holds.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+use xshell::Shell;
+
+use super::peer::Peer;
+use super::stats::{Show, Spread};
+use super::store::{Db, Store};
+use crate::procs::{Server, free_port};
+use crate::project;
+
+/// Requests past this many in flight are not sent but counted as dropped: an overloaded
+/// server then ends the step instead of the load generator's memory.
+const MAX_IN_FLIGHT: usize = 4096;
+/// A request that has not answered by then counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Load offered before the measured window, so connections are open and caches warm.
+const WARM_UP: Duration = Duration::from_secs(1);
+
+/// Climbs offered rates of task listings (ours and the peer) and chat turns (ours).
+#[derive(clap::Args)]
+pub struct Latency {
+    /// What to offer: listings, chat turns, or both.
+    #[arg(long, value_enum, default_value = "both")]
+    scenario: ScenarioChoice,
+    /// The rates (requests/s) our backend's listing is offered, climbed in order.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,2000,3000,4000,5000,6000"
+    )]
+    list_rates: Vec<u32>,
+    /// The rates the peer's listing is offered (it saturates near 350 requests/s here).
+    #[arg(long, value_delimiter = ',', default_value = "50,100,200,300")]
+    peer_rates: Vec<u32>,
+    /// The rates (turns/s) of chat turns, climbed in order.
+    #[arg(long, value_delimiter = ',', default_value = "100,200,300,400,600,800")]
+    chat_rates: Vec<u32>,
+    /// The listing's p99 target in milliseconds.
+    #[arg(long, default_value_t = 2.0)]
+    list_p99_ms: f64,
+    /// The chat turn's p99 target in milliseconds.
+    #[arg(long, default_value_t = 10.0)]
+    chat_p99_ms: f64,
+    /// Measured seconds per rate (after one second of warm-up).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    seconds: u32,
+    /// Rounds; in each, ours climbs its ladder, then the peer climbs its own.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Tasks in the listed user's list.
+    #[arg(long, default_value_t = 50)]
+    tasks: u32,
+    /// Chat users at each rate, each in one conversation; turns go round them.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    chat_users: u32,
+    /// The database behind both servers.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    db: Db,
+    /// The peer's folder (default: ../shared/peers/fastapi-todo beside the repository).
+    #[arg(long)]
+    peer_dir: Option<PathBuf>,
+    /// Measure our backend only.
+    #[arg(long)]
+    no_peer: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ScenarioChoice {
+    List,
+    Chat,
+    Both,
+}
+
+/// One server's ladder in one round.
+struct Climb {
+    label: &'static str,
+    target_ms: f64,
+    steps: Vec<Step>,
+}
+
+impl Latency {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let work = project::target_dir().join("bench").join("latency");
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).context("creating target/bench/latency")?;
+        let backend = super::shipped_backend(sh)?;
+        let lists = self.scenario != ScenarioChoice::Chat;
+        let peer = if self.no_peer || !lists {
+            None
+        } else {
+            Some(Peer::prepare(sh, self.peer_dir.clone())?)
+        };
+        let store = Store::open(&work, self.db)?;
+        let secret = super::throwaway_secret();
+        let mut climbs = Vec::new();
+        for round in 1..=self.runs {
+            println!("==> round {round} of {}", self.runs);
+            if lists {
+                let (url, _) = store.fresh(&format!("ours-list-{round}"))?;
+                let server = self.start_ours(
+                    &backend,
+                    &work,
+                    &url,
+                    &secret,
+                    &format!("ours-list-{round}"),
+                )?;
+                let steps = self.climb_listing(
+                    &server,
+                    "/readyz",
+                    &self.list_rates,
+                    self.list_p99_ms,
+                    &secret,
+                )?;
+                climbs.push(Climb {
+                    label: "listing, ours (Rust)",
+                    target_ms: self.list_p99_ms,
+
+                    steps,
+                });
+                drop(server);
+                if let Some(peer) = &peer {
+                    let (_, url) = store.fresh(&format!("peer-list-{round}"))?;
+                    let port = free_port()?;
+                    let log = work.join(format!("peer-list-{round}.log"));
+                    let server =
+                        Server::start("peer", peer.command(port, &url, &secret), port, &log)?;
+                    let steps = self.climb_listing(
+                        &server,
+                        "/healthz",
+                        &self.peer_rates,
+                        self.list_p99_ms,
+                        &secret,
+                    )?;
+                    climbs.push(Climb {
+                        label: "listing, peer (FastAPI)",
+                        target_ms: self.list_p99_ms,
+
+                        steps,
+                    });
+                }
+            }
+            if self.scenario != ScenarioChoice::List {
+                let (url, _) = store.fresh(&format!("ours-chat-{round}"))?;
+                let server = self.start_ours(
+                    &backend,
+                    &work,
+                    &url,
+                    &secret,
+                    &format!("ours-chat-{round}"),
+                )?;
+                let steps = self.climb_chat(&server, round, &secret)?;
+                climbs.push(Climb {
+                    label: "chat turn, ours (Rust)",
+                    target_ms: self.chat_p99_ms,
+
+                    steps,
+                });
+            }
+        }
+        print_tables(&climbs, self.runs, self.seconds, self.db);
+        Ok(())
+    }
+
+    fn start_ours(
+        &self,
+        backend: &Path,
+        work: &Path,
+        database_url: &str,
+        secret: &str,
+        log: &str,
+    ) -> anyhow::Result<Server> {
+        let port = free_port()?;
+        let expression = duct::cmd!(backend)
+            .env("PORT", port.to_string())
+            .env("BIND", "127.0.0.1")
+            .env("DATABASE_URL", database_url)
+            .env("BETTER_AUTH_SECRET", secret)
+            .env("CHAT_ENGINE", "builtin");
+        Server::start(
+            "backend",
+            expression,
+            port,
+            &work.join(format!("{log}.log")),
+        )
+    }
+
+    fn climb_listing(
+        &self,
+        server: &Server,
+        ready_path: &str,
+        rates: &[u32],
+        target_ms: f64,
+        secret: &str,
+    ) -> anyhow::Result<Vec<Step>> {
+        crate::runtime::block_on(async {
+            let client = client()?;
+            server
+                .wait_ready(&client, ready_path, Duration::from_secs(60))
+                .await?;
+            let (url, token) = super::api::seed_list(&client, server, secret, self.tasks).await?;
+            let scenario = Arc::new(Scenario::List { client, url, token });
+            self.climb(server, rates, target_ms, async |_| {
+                Ok(Arc::clone(&scenario))
+            })
+            .await
+        })?
+    }
+
+    fn climb_chat(&self, server: &Server, round: u32, secret: &str) -> anyhow::Result<Vec<Step>> {
+        crate::runtime::block_on(async {
+            let client = client()?;
+            server
+                .wait_ready(&client, "/readyz", Duration::from_secs(60))
+                .await?;
+            // Fresh users at each rate, so no rate inherits the conversations of the last.
+            self.climb(server, &self.chat_rates, self.chat_p99_ms, async |rate| {
+                let prefix = format!("r{round}-{rate}");
+                let users = self
+                    .open_conversations(&client, server, &prefix, secret)
+                    .await?;
+                Ok(Arc::new(Scenario::Chat {
+                    client: client.clone(),
+                    base: server.base_url.clone(),
+                    users,
+                }))
+            })
+            .await
+        })?
+    }
+
+    /// Offers each rate in turn (with the scenario `at_rate` gives), stopping once the server
+    /// cannot keep up.
+    async fn climb(
+        &self,
+        server: &Server,
+        rates: &[u32],
+        target_ms: f64,
+        mut at_rate: impl AsyncFnMut(u32) -> anyhow::Result<Arc<Scenario>>,
+    ) -> anyhow::Result<Vec<Step>> {
+        let mut steps = Vec::new();
+        for &rate in rates {
+            let scenario = at_rate(rate).await?;
+            let step = offer(&scenario, rate, self.measured()).await?;
+            let stop = report_step(server, &step, target_ms);
+            steps.push(step);
+            if stop {
+                break;
+            }
+        }
+        Ok(steps)
+    }
+
+    fn measured(&self) -> Duration {
+        Duration::from_secs(u64::from(self.seconds))
+    }
+
+    /// One user per `chat_users`, each with a conversation opened by a first (unmeasured) turn.
+    async fn open_conversations(
+        &self,
+        client: &reqwest::Client,
+        server: &Server,
+        prefix: &str,
+        secret: &str,
+    ) -> anyhow::Result<Vec<ChatUser>> {
+        let mut users = Vec::new();
+        for n in 0..self.chat_users {
+            let id = format!("latency-{prefix}-{n}");
+            let token = super::mint_token(secret, &id)?;
+            let reply = chat_turn(
+                client,
+                &server.base_url,
+                &id,
+                &token,
+                None,
+                "Add a task to start",
+            )
+            .await
+            .map_err(|failure| {
+                anyhow::anyhow!("opening a conversation on {}: {failure}", server.name)
+            })?;
+            let conversation = reply["conversation_id"].as_i64().with_context(|| {
+                format!("the first chat turn answered no conversation_id: {reply}")
+            })?;
+            users.push(ChatUser {
+                id,
+                token,
+                conversation,
+            });
+        }
+        Ok(users)
+    }
+}
+
+/// Prints one step's line; true when the climb should stop (the server could not keep up, or
+/// the p99 is far past the target, so higher rates would only queue).
+fn report_step(server: &Server, step: &Step, target_ms: f64) -> bool {
+    println!(
+        "  {} at {:>5}/s: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {} ok, {} failed, {} dropped{}",
+        server.name,
+        step.rate,
+        step.quantile_ms(0.50),
+        step.quantile_ms(0.99),
+        step.quantile_ms(1.0),
+        step.ok,
+        step.failed,
+        step.dropped,
+        step.first_failure
+            .as_deref()
+            .map(|f| format!(" (first: {f})"))
+            .unwrap_or_default()
+    );
+    let stop = step.saturated() || step.quantile_ms(0.99) > 10.0 * target_ms;
+    if stop {
+        println!("  {} stops climbing at {}/s", server.name, step.rate);
+    }
+    stop
+}
+
+/// What one offered rate measured (its measured window only).
+pub struct Step {
+    rate: u32,
+    /// Latencies in microseconds, from the instant each request was due.
+    latencies: Histogram<u64>,
+    ok: u64,
+    failed: u64,
+    dropped: u64,
+    first_failure: Option<String>,
+    measured: Duration,
+}
+
+impl Step {
+    fn quantile_ms(&self, q: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies.value_at_quantile(q) as f64 / 1000.0
+    }
+
+    /// Answered fewer than 90% of the requests offered in the window, or dropped some.
+    fn saturated(&self) -> bool {
+        let offered = f64::from(self.rate) * self.measured.as_secs_f64();
+        self.dropped > 0 || (self.ok as f64) < 0.9 * offered
+    }
+
+    /// Every request answered well, with the p99 within `target_ms`.
+    fn holds(&self, target_ms: f64) -> bool {
+        self.failed == 0 && self.dropped == 0 && self.quantile_ms(0.99) <= target_ms
+    }
+}
+
+/// A user of the chat scenario and their conversation.
+struct ChatUser {
+    id: String,
+    token: String,
+    conversation: i64,
+}
+
+/// What each scheduled request does.
+enum Scenario {
+    /// GET the seeded list.
+    List {
+        client: reqwest::Client,
+        url: String,
+        token: String,
+    },
+    /// Chat turns going round the users: each user's turns alternate adding a task and
+    /// listing the tasks, in one conversation.
+    Chat {
+        client: reqwest::Client,
+        base: String,
+        users: Vec<ChatUser>,
+    },
+}
+
+impl Scenario {
+    /// Sends request `n`; an error says what went wrong.
+    async fn call(&self, n: u64) -> Result<(), String> {
+        match self {
+            Self::List { client, url, token } => {
+                let response = client
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{e:#}"))?;
+                let status = response.status();
+                let body = response.bytes().await.map_err(|e| format!("{e:#}"))?;
+                if status != reqwest::StatusCode::OK || body.first() != Some(&b'[') {
+                    return Err(format!("listing answered {status}"));
+                }
+                Ok(())
+            }
+            Self::Chat {
+                client,
+                base,
+                users,
+            } => {
+                let count = users.len() as u64;
+                let Some(user) = usize::try_from(n % count.max(1))
+                    .ok()
+                    .and_then(|i| users.get(i))
+                else {
+                    return Err("no chat users".to_owned());
+                };
+                let message = if (n / count) % 2 == 0 {
+                    format!("Add a task to buy milk number {n}")
+                } else {
+                    "Show me all my tasks".to_owned()
+                };
+                chat_turn(
+                    client,
+                    base,
+                    &user.id,
+                    &user.token,
+                    Some(user.conversation),
+                    &message,
+                )
+                .await
+                .map(|_| ())
+            }
+        }
+    }
+}
+
+/// One chat turn; the reply, or what was wrong with it (a turn must run a tool).
+async fn chat_turn(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    token: &str,
+    conversation: Option<i64>,
+    message: &str,
+) -> Result<serde_json::Value, String> {
+    let mut body = serde_json::json!({ "message": message });
+    if let Some(id) = conversation {
+        body["conversation_id"] = id.into();
+    }
+    let response = client
+        .post(format!("{base}/api/{user}/chat"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let status = response.status();
+    let reply: serde_json::Value = response.json().await.map_err(|e| format!("{e:#}"))?;
+    if !status.is_success() {
+        return Err(format!("chat answered {status}: {reply}"));
+    }
+    if reply["tool_calls"].as_array().is_none_or(Vec::is_empty) {
+        return Err(format!("the turn `{message}` ran no tool: {reply}"));
+    }
+    Ok(reply)
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    crate::http::client_with_timeout(REQUEST_TIMEOUT)
+}
+
+/// When one scheduled request was due, when it finished, and how.
+struct Outcome {
+    due: Instant,
+    done: Instant,
+    result: Result<(), String>,
+}
+
+/// Offers `rate` requests/s for the warm-up and then `measured`: request `n` is due at
+/// `start + n / rate` and leaves then (a thread that sleeps to each due instant spawns it),
+/// however many are still in flight, up to `MAX_IN_FLIGHT`.
+async fn offer(scenario: &Arc<Scenario>, rate: u32, measured: Duration) -> anyhow::Result<Step> {
+    if rate == 0 {
+        bail!("a rate of 0 requests/s offers nothing; give rates above 0");
+    }
+    let runtime = tokio::runtime::Handle::current();
+    let (sender, mut outcomes) = tokio::sync::mpsc::unbounded_channel::<Outcome>();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now() + Duration::from_millis(20);
+    let window = start + WARM_UP;
+    let total = (f64::from(rate) * (WARM_UP + measured).as_secs_f64()) as u64;
+    let nanos_apart = 1_000_000_000 / u64::from(rate);
+    let scheduler = {
+        let (scenario, in_flight) = (Arc::clone(scenario), Arc::clone(&in_flight));
+        std::thread::Builder::new()
+            .name("open-loop".to_owned())
+            .spawn(move || {
+                let mut dropped = 0_u64;
+                for n in 0..total {
+                    let due = start + Duration::from_nanos(n * nanos_apart);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    if in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT {
+                        dropped += u64::from(due >= window);
+                        continue;
+                    }
+                    in_flight.fetch_add(1, Ordering::Relaxed);
+                    let (scenario, in_flight, sender) = (
+                        Arc::clone(&scenario),
+                        Arc::clone(&in_flight),
+                        sender.clone(),
+                    );
+                    runtime.spawn(async move {
+                        let result = scenario.call(n).await;
+                        let done = Instant::now();
+                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                        let _ = sender.send(Outcome { due, done, result });
+                    });
+                }
+                dropped
+            })
+            .context("starting the load generator's scheduler thread")?
+    };
+    let mut step = Step {
+        rate,
+        latencies: Histogram::new_with_bounds(1, 60_000_000, 3)
+            .context("creating the latency histogram")?,
+        ok: 0,
+        failed: 0,
+        dropped: 0,
+        first_failure: None,
+        measured,
+    };
+    // Ends when the scheduler and every request it spawned have dropped their senders.
+    while let Some(outcome) = outcomes.recv().await {
+        if outcome.due < window {
+            continue;
+        }
+        match outcome.result {
+            Ok(()) => {
+                step.ok += 1;
+                let micros = outcome
+                    .done
+                    .saturating_duration_since(outcome.due)
+                    .as_micros();
+                step.latencies
+                    .saturating_record(u64::try_from(micros).unwrap_or(u64::MAX));
+            }
+            Err(failure) => {
+                step.failed += 1;
+                step.first_failure.get_or_insert(failure);
+            }
+        }
+    }
+    step.dropped = tokio::task::spawn_blocking(move || scheduler.join())
+        .await
+        .context("waiting for the scheduler thread")?
+        .map_err(|_| anyhow::anyhow!("the load generator's scheduler thread panicked"))?;
+    Ok(step)
+}
+
+fn print_tables(climbs: &[Climb], runs: u32, seconds: u32, db: Db) {
+    println!();
+    println!(
+        "Open-loop latency ({}; {seconds} s measured per rate after {} s of warm-up; latency from \
+         each request's due instant); median [min–max] of {runs} round(s)",
+        db.name(),
+        WARM_UP.as_secs()
+    );
+    let mut labels: Vec<&str> = Vec::new();
+    for climb in climbs {
+        if !labels.contains(&climb.label) {
+            labels.push(climb.label);
+        }
+    }
+    for label in labels {
+        let of_label: Vec<&Climb> = climbs.iter().filter(|c| c.label == label).collect();
+        let target_ms = of_label.first().map_or(f64::NAN, |c| c.target_ms);
+        let mut rates: Vec<u32> = of_label
+            .iter()
+            .flat_map(|c| c.steps.iter().map(|s| s.rate))
+            .collect();
+        rates.sort_unstable();
+        rates.dedup();
+        println!();
+        println!("{label}: p99 target {target_ms} ms");
+        println!(
+            "| offered /s | p50 ms | p99 ms | p99.9 ms | max ms | failed + dropped | p99 target held |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|");
+        let mut highest_held = None;
+        for rate in rates {
+            let steps: Vec<&Step> = of_label
+                .iter()
+                .filter_map(|c| c.steps.iter().find(|s| s.rate == rate))
+                .collect();
+            let of = |q: f64| Spread::of(steps.iter().map(|s| s.quantile_ms(q)));
+            let lost: u64 = steps.iter().map(|s| s.failed + s.dropped).sum();
+            let held = steps.iter().filter(|s| s.holds(target_ms)).count();
+            println!(
+                "| {rate} | {} | {} | {} | {} | {lost} | {held} of {runs} |",
+                of(0.50).show(2, ""),
+                of(0.99).show(2, ""),
+                of(0.999).show(2, ""),
+                of(1.0).show(1, ""),
+            );
+            // Held: every round reached this rate, lost nothing, and the median p99 is on target.
+            let median_held = of(0.99).is_some_and(|s| s.median <= target_ms);
+            if steps.len() == runs as usize && lost == 0 && median_held {
+                highest_held = Some(rate);
+            }
+        }
+        match highest_held {
+            Some(rate) => {
+                println!("highest offered rate whose median p99 held {target_ms} ms: {rate}/s")
+            }
+            None => println!("no offered rate held a median p99 of {target_ms} ms"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn step(rate: u32, latencies_us: &[u64], failed: u64, dropped: u64) -> Step {
+        let mut histogram = Histogram::new_with_bounds(1, 60_000_000, 3).unwrap();
+        for &l in latencies_us {
+            histogram.record(l).unwrap();
+        }
+        Step {
+            rate,
+            latencies: histogram,
+            ok: latencies_us.len() as u64,
+            failed,
+            dropped,
+            first_failure: None,
+            measured: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_step_holds_only_with_its_p99_on_target_and_nothing_lost() {
+        let fast: Vec<u64> = (1..=100).map(|n| n * 10).collect(); // 10 µs .. 1 ms
+        assert!(step(100, &fast, 0, 0).holds(2.0));
+        assert!(!step(100, &fast, 1, 0).holds(2.0), "a failure breaks it");
+        assert!(!step(100, &fast, 0, 1).holds(2.0), "a drop breaks it");
+        let slow: Vec<u64> = (1..=100).map(|n| n * 100).collect(); // p99 = 9.9 ms
+        assert!(!step(100, &slow, 0, 0).holds(2.0));
+        assert!((step(100, &slow, 0, 0).quantile_ms(0.99) - 9.9).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_step_that_answers_under_nine_tenths_of_its_offer_is_saturated() {
+        let answered: Vec<u64> = vec![500; 95];
+        assert!(!step(100, &answered, 0, 0).saturated());
+        assert!(step(100, &answered[..80], 0, 0).saturated());
+        assert!(step(100, &answered, 0, 1).saturated());
+    }
+
+    /// The generator against a local server that answers after a fixed delay: the offered
+    /// rate is kept while requests overlap, and latency counts from the due instant.
+    #[test]
+    fn the_open_loop_keeps_its_rate_while_answers_are_slow() {
+        crate::runtime::block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            tokio::spawn(async move {
+                loop {
+                    let (mut socket, _) = listener.accept().await.unwrap();
+                    tokio::spawn(async move {
+                        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                        let mut buffer = vec![0_u8; 4096];
+                        while let Ok(read) = socket.read(&mut buffer).await {
+                            if read == 0 {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]";
+                            if socket.write_all(answer.as_bytes()).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            let scenario = Arc::new(Scenario::List {
+                client: client().unwrap(),
+                url: format!("http://127.0.0.1:{port}/"),
+                token: "t".to_owned(),
+            });
+            // 200/s with 50 ms answers: about 10 requests are always in flight, which a
+            // closed loop of one connection could never offer.
+            let step = offer(&scenario, 200, Duration::from_secs(1)).await.unwrap();
+            assert_eq!(
+                (step.failed, step.dropped),
+                (0, 0),
+                "{:?}",
+                step.first_failure
+            );
+            assert_eq!(step.ok, 200, "every due request was sent and answered");
+            assert!(
+                step.quantile_ms(0.50) >= 50.0,
+                "latency includes the server's 50 ms"
+            );
+            assert!(!step.saturated());
+        })
+        .unwrap();
+    }
+}

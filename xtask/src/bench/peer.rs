@@ -1,0 +1,65 @@
+//! The seed's own stack, `../shared/peers/fastapi-todo`: the measuring stick every benchmark
+//! runs beside ours.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use xshell::{Shell, cmd};
+
+use crate::project;
+
+/// The seed's FastAPI peer, in its own venv under target/bench.
+pub struct Peer {
+    dir: PathBuf,
+    uvicorn: PathBuf,
+}
+
+impl Peer {
+    pub fn prepare(sh: &Shell, dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let dir = dir.unwrap_or_else(|| project::root().join("../shared/peers/fastapi-todo"));
+        if !dir.join("app.py").exists() {
+            bail!(
+                "no peer at {} (expected app.py); pass --peer-dir or --no-peer",
+                dir.display()
+            );
+        }
+        let venv = project::root().join("target/bench/peer-venv");
+        let uvicorn = venv.join("bin/uvicorn");
+        if !uvicorn.exists() {
+            println!("installing the peer's requirements into {}", venv.display());
+            let python =
+                project::require_tool("python3", "apt-get install -y python3 python3-venv")?;
+            cmd!(sh, "{python} -m venv {venv}")
+                .run()
+                .context("creating the peer's venv")?;
+            let (pip, requirements) = (venv.join("bin/pip"), dir.join("requirements.txt"));
+            cmd!(
+                sh,
+                "{pip} install --quiet --disable-pip-version-check -r {requirements}"
+            )
+            .run()
+            .context("installing the peer's requirements")?;
+        }
+        Ok(Self {
+            dir: dir.canonicalize().unwrap_or(dir),
+            uvicorn,
+        })
+    }
+
+    /// The peer exactly as its README runs it: uvicorn with two workers.
+    pub fn command(&self, port: u16, database_url: &str, secret: &str) -> duct::Expression {
+        duct::cmd!(
+            &self.uvicorn,
+            "app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port.to_string(),
+            "--workers",
+            "2"
+        )
+        .dir(Path::new(&self.dir))
+        .env("DATABASE_URL", database_url)
+        .env("BETTER_AUTH_SECRET", secret)
+    }
+}
