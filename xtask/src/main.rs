@@ -4,6 +4,7 @@
 //! `run` method on its flags struct.
 
 mod bench;
+mod catalog;
 mod dev;
 mod doctor;
 mod e2e;

@@ -193,7 +193,7 @@ async fn measure(
     secret: &str,
     tasks: u32,
 ) -> anyhow::Result<(WrkReport, f64)> {
-    let client = reqwest::Client::new();
+    let client = crate::http::client()?;
     server
         .wait_ready(&client, ready_path, Duration::from_secs(60))
         .await?;

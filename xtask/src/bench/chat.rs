@@ -42,7 +42,7 @@ impl Chat {
     }
 
     async fn measure(&self, server: &Server, secret: &str) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
+        let client = crate::http::client()?;
         server
             .wait_ready(&client, "/readyz", Duration::from_secs(60))
             .await?;

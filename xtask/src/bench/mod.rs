@@ -16,7 +16,8 @@ use std::path::PathBuf;
 
 use xshell::Shell;
 
-use crate::images::{SERVICES, fastpath};
+use crate::catalog::SERVICES;
+use crate::images::fastpath;
 
 /// Measure the backend against the peer, or the chat engine under concurrent users.
 #[derive(clap::Args)]

@@ -17,7 +17,7 @@ use super::{
     operate::{Operator, Rolled},
     traffic::{Tally, Traffic, Workload},
 };
-use crate::{images::SERVICES, runtime::block_on};
+use crate::{catalog::SERVICES, runtime::block_on};
 
 /// Workers of the checking traffic (each a user listing and adding tasks without pause).
 const WORKERS: usize = 4;

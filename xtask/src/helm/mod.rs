@@ -10,23 +10,12 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
+use crate::catalog::chart_dir;
 use crate::{project, pytools};
 
 /// The release name and namespace every check renders with (the alert rules name them).
 pub const RELEASE: &str = "todo-chatbot";
 pub const NAMESPACE: &str = "todo";
-
-/// The profile for one-node clusters (Minikube, kind, the lab): SQLite, the UI on a NodePort.
-pub const MINIKUBE_PROFILE: &str = "values-minikube.yaml";
-/// The profile for production clusters: external PostgreSQL, replicas, autoscaling, monitoring.
-pub const PRODUCTION_PROFILE: &str = "values-production.yaml";
-/// Every values profile, each rendered on its own (`None`: the chart's defaults alone).
-pub const PROFILES: [Option<&str>; 3] = [None, Some(MINIKUBE_PROFILE), Some(PRODUCTION_PROFILE)];
-
-/// `deploy/helm/todo-chatbot`.
-pub fn chart_dir() -> PathBuf {
-    project::deploy_dir().join("helm").join("todo-chatbot")
-}
 
 /// The driver script for the SDK.
 fn driver() -> PathBuf {

@@ -29,7 +29,8 @@ use bollard::{
 use futures::StreamExt;
 use rand::{Rng, distr::Alphanumeric};
 
-use super::{Built, Service, fastpath::APP_UID_GID};
+use super::{Built, fastpath::APP_UID_GID};
+use crate::catalog::Service;
 use crate::http;
 
 /// How long a container may take to answer `/readyz` before the check gives up.

@@ -215,7 +215,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::images::SERVICES;
+    use crate::catalog::SERVICES;
 
     #[test]
     fn the_generated_dockerfile_runs_the_binary_as_the_app_user_with_a_health_check() {

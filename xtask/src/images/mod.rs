@@ -14,6 +14,7 @@ pub mod push;
 pub mod scan;
 pub mod tags;
 
+use crate::catalog::{SERVICES, Service};
 use std::{collections::HashMap, time::Instant};
 
 use anyhow::Context;
@@ -63,40 +64,6 @@ pub struct Images {
     #[arg(long)]
     prune: bool,
 }
-
-/// One service image.
-#[derive(Debug)]
-pub struct Service {
-    /// The Cargo package.
-    pub package: &'static str,
-    /// The binary, also the Dockerfile's target stage.
-    pub binary: &'static str,
-    /// The image name (without registry or tag).
-    pub image: &'static str,
-    pub description: &'static str,
-    pub port: u16,
-    /// The backend keeps its SQLite database in the `/data` volume.
-    pub data_volume: bool,
-}
-
-pub const SERVICES: [Service; 2] = [
-    Service {
-        package: "todo-backend",
-        binary: "backend",
-        image: "todo-chatbot-backend",
-        description: "Todo Chatbot API: tasks, accounts, chat agent and MCP tools",
-        port: 8000,
-        data_volume: true,
-    },
-    Service {
-        package: "todo-frontend",
-        binary: "frontend",
-        image: "todo-chatbot-frontend",
-        description: "Todo Chatbot web UI and API proxy",
-        port: 3000,
-        data_volume: false,
-    },
-];
 
 /// The label that records the digest of an image's build context, so an unchanged image is
 /// found again instead of being rebuilt.

@@ -5,7 +5,8 @@
 use anyhow::Context;
 use bollard::{Docker, query_parameters::RemoveImageOptions};
 
-use super::{CONTEXT_DIGEST_LABEL, SERVICES, images_labelled};
+use super::{CONTEXT_DIGEST_LABEL, images_labelled};
+use crate::catalog::SERVICES;
 
 /// What a prune did.
 #[derive(Debug, Default)]

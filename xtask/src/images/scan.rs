@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use super::{SERVICES, fastpath};
+use super::fastpath;
+use crate::catalog::SERVICES;
 use crate::{
     project::{self, Outcome},
     pytools,

@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
-use super::{MINIKUBE, Render};
+use super::Render;
+use crate::catalog::MINIKUBE_PROFILE;
 use crate::{project, pytools};
 
 /// The checks a waiver may name: they are about images coming from a registry, which local
@@ -34,9 +35,10 @@ fn waivers() -> anyhow::Result<BTreeMap<String, Vec<Waiver>>> {
     let file: WaiverFile =
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     for (profile, list) in &file.profile {
-        if profile != MINIKUBE && !list.is_empty() {
+        // The only profile that may waive checkov checks (local images only).
+        if profile != MINIKUBE_PROFILE && !list.is_empty() {
             bail!(
-                "{}: only {MINIKUBE} may waive checkov checks (local images); {profile} may not",
+                "{}: only {MINIKUBE_PROFILE} may waive checkov checks (local images); {profile} may not",
                 path.display()
             );
         }

@@ -38,9 +38,9 @@ pub enum Service {
 
 impl Service {
     fn of_image(image: &str) -> Option<Self> {
-        if image.contains("todo-chatbot-backend") {
+        if image.contains(crate::catalog::backend().image) {
             Some(Self::Backend)
-        } else if image.contains("todo-chatbot-frontend") {
+        } else if image.contains(crate::catalog::frontend().image) {
             Some(Self::Frontend)
         } else {
             None
@@ -73,7 +73,7 @@ pub fn run(sh: &Shell, renders: &[Render]) -> anyhow::Result<()> {
         let containers = containers(&render.objects)
             .with_context(|| format!("reading the containers of {}", render.profile_name()))?;
         check_env_and_ports(render.profile_name(), &render.objects, &containers)?;
-        if render.inputs.profile == Some(crate::helm::MINIKUBE_PROFILE) {
+        if render.inputs.profile == Some(crate::catalog::MINIKUBE_PROFILE) {
             minikube = containers;
             helm_tests = helm_test_commands(&render.objects);
         }

@@ -27,18 +27,15 @@ use crate::{
     pytools,
 };
 
-pub use crate::helm::PROFILES;
+use crate::catalog::PROFILES;
 
 /// The profile checkov must pass with no waiver, and whose alert rules are tested.
-pub const PRODUCTION: &str = crate::helm::PRODUCTION_PROFILE;
+pub const PRODUCTION: &str = crate::catalog::PRODUCTION_PROFILE;
 
 /// What a production install adds to its profile: the pushed images' digests (examples here),
 /// and, since an offline render cannot see the prometheus-operator's API, its objects rendered
 /// anyway (as a GitOps pipeline renders them for a cluster that has it), so they are checked.
 const PRODUCTION_INSTALL_VALUES: &str = r#"{"backend":{"image":{"digest":"sha256:5e1ec7ed00000000000000000000000000000000000000000000000000000001"}},"frontend":{"image":{"digest":"sha256:5e1ec7ed00000000000000000000000000000000000000000000000000000002"}},"metrics":{"requireOperatorApi":false}}"#;
-
-/// The only profile that may waive checkov checks (local images only).
-pub const MINIKUBE: &str = "values-minikube.yaml";
 
 /// Lint the chart and everything rendered from it.
 #[derive(clap::Args)]

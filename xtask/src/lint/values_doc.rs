@@ -3,13 +3,13 @@
 
 use anyhow::{Context, bail};
 
-use super::{PROFILES, helm};
+use crate::catalog::PROFILES;
 
 pub fn run() -> anyhow::Result<()> {
     let mut count = 0;
     for profile in PROFILES {
         let name = profile.unwrap_or("values.yaml");
-        let path = helm::chart_dir().join(name);
+        let path = crate::catalog::chart_dir().join(name);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         let (leaves, undocumented) = check(&text);

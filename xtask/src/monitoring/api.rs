@@ -31,10 +31,7 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn new(base: &str) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .context("building the HTTP client")?;
+        let client = crate::http::client_with_timeout(Duration::from_secs(10))?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             client,

@@ -48,7 +48,7 @@ fn pods_service(release: &str, component: &str) -> String {
 
 /// The two scraped components: name, port, the chart's Service name (the job) and selector.
 fn components(rules: &ChartRules) -> [(&'static str, u16, &str, &Value); 2] {
-    let [backend, frontend] = &crate::images::SERVICES;
+    let [backend, frontend] = &crate::catalog::SERVICES;
     [
         (
             backend.binary,

@@ -120,7 +120,7 @@ fn run_against(
         }
     };
     let user = crate::runtime::block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::http::client()?;
         backend.wait_ready(&client, "/readyz", READY_WITHIN).await?;
         if let Some(frontend) = &frontend {
             frontend

@@ -32,10 +32,7 @@ use xshell::{Shell, cmd};
 
 use crate::{
     e2e::{self, client},
-    helm::{
-        self,
-        release::{Cluster, Engine, Release},
-    },
+    helm::release::{Cluster, Engine, Release},
     kube as cluster_api,
     postgres::{Access, Throwaway},
     project::{self, Outcome},
@@ -130,7 +127,7 @@ fn postgres_mode(sh: &Shell, bench: &Bench) -> anyhow::Result<()> {
     database.create_database("todo")?;
     let url = database.url("todo", "postgres");
     block_on(create_secret(&bench.client, namespace, &url))??;
-    let production = helm::chart_dir().join(helm::PRODUCTION_PROFILE);
+    let production = crate::catalog::chart_dir().join(crate::catalog::PRODUCTION_PROFILE);
     let production = production.display().to_string();
     let args = [
         "--values",
@@ -243,7 +240,7 @@ fn lifecycle_steps(
         name: RELEASE.to_owned(),
         namespace: namespace.to_owned(),
         cluster: Cluster::default(),
-        chart: helm::chart_dir(),
+        chart: crate::catalog::chart_dir(),
         values_files: Vec::new(),
         set: Vec::new(),
         set_string: Vec::new(),

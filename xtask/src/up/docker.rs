@@ -21,7 +21,8 @@ use bollard::{
 use xshell::{Shell, cmd};
 
 use crate::{
-    images::{self, SERVICES},
+    catalog::SERVICES,
+    images,
     monitoring::{self, ALERTMANAGER, PROMETHEUS},
 };
 

@@ -88,7 +88,7 @@ pub fn up(
 async fn pushed_digests(registry: &str, tag: &str) -> anyhow::Result<Vec<String>> {
     let docker = images::connect(None).await?;
     let mut pinned = Vec::new();
-    for service in &images::SERVICES {
+    for service in &crate::catalog::SERVICES {
         let digest = pushed_digest(&docker, registry, service.image, tag).await?;
         pinned.push(format!("{}.image.digest={digest}", service.binary));
     }
@@ -126,7 +126,7 @@ pub fn release_for(
     timeout: Duration,
 ) -> Release {
     let values_files = if values.is_empty() {
-        vec![helm::chart_dir().join(helm::MINIKUBE_PROFILE)]
+        vec![crate::catalog::chart_dir().join(crate::catalog::MINIKUBE_PROFILE)]
     } else {
         values.to_vec()
     };
@@ -134,7 +134,7 @@ pub fn release_for(
         name: placement.release.clone(),
         namespace: placement.namespace.clone(),
         cluster: placement.cluster.clone(),
-        chart: helm::chart_dir(),
+        chart: crate::catalog::chart_dir(),
         values_files,
         set,
         set_string,

@@ -6,11 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use xshell::Shell;
 
-use crate::{
-    images::{SERVICES, fastpath},
-    procs::Server,
-    project,
-};
+use crate::{catalog::SERVICES, images::fastpath, procs::Server, project};
 
 pub fn up(
     sh: &Shell,
@@ -50,7 +46,7 @@ pub fn up(
     )?;
 
     crate::runtime::block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::http::client()?;
         backend.wait_ready(&client, "/readyz", timeout).await?;
         frontend.wait_ready(&client, "/readyz", timeout).await?;
         println!();

@@ -186,9 +186,9 @@ mod tests {
         assert!(wants_ingress(&[], &["ingress.enabled=true".into()]));
         assert!(!wants_ingress(&[], &["ingress.enabled=false".into()]));
         let dir = tempfile::tempdir().unwrap();
-        let production = crate::helm::chart_dir().join(crate::helm::PRODUCTION_PROFILE);
+        let production = crate::catalog::chart_dir().join(crate::catalog::PRODUCTION_PROFILE);
         assert!(wants_ingress(&[production], &[]));
-        let minikube = crate::helm::chart_dir().join(crate::helm::MINIKUBE_PROFILE);
+        let minikube = crate::catalog::chart_dir().join(crate::catalog::MINIKUBE_PROFILE);
         assert!(!wants_ingress(&[minikube], &[]));
         let other = dir.path().join("v.yaml");
         std::fs::write(&other, "ingress:\n  enabled: true\n").unwrap();

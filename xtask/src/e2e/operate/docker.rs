@@ -17,7 +17,8 @@ use futures::StreamExt;
 
 use super::Rolled;
 use crate::{
-    images::{self, SERVICES, Service, derive},
+    catalog::{SERVICES, Service},
+    images::{self, derive},
     postgres::Server,
     up::{
         docker::{

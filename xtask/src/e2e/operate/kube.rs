@@ -18,8 +18,9 @@ use serde_json::Value;
 
 use super::Rolled;
 use crate::{
-    helm::{self, release::Cluster, release::Release},
-    images::{self, Service, derive, push},
+    catalog::Service,
+    helm::{release::Cluster, release::Release},
+    images::{self, derive, push},
     kube as cluster_api,
     runtime::block_on,
     up::{
@@ -154,7 +155,7 @@ impl KubeStack {
             name: self.release.clone(),
             namespace: self.namespace.clone(),
             cluster: self.cluster.clone(),
-            chart: helm::chart_dir(),
+            chart: crate::catalog::chart_dir(),
             values_files: inputs.values.clone(),
             set: inputs.set.clone(),
             set_string,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use anyhow::bail;
 
-use crate::{images::Service, postgres::Server, runtime::block_on, up::state::Stack};
+use crate::{catalog::Service, postgres::Server, runtime::block_on, up::state::Stack};
 
 /// The target of a running stack, as far as the modes need it.
 pub enum Operator {
@@ -134,7 +134,7 @@ impl Operator {
     pub fn backend_metrics(&self) -> anyhow::Result<Vec<String>> {
         match self {
             Self::Docker(stack) => block_on(stack.backend_metrics())?,
-            Self::Kube(stack) => block_on(stack.backend_metrics(crate::images::SERVICES[0].port))?,
+            Self::Kube(stack) => block_on(stack.backend_metrics(crate::catalog::SERVICES[0].port))?,
             Self::Url(_) => Err(self.refuse("reading the backend's /metrics")),
         }
     }
