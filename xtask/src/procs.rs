@@ -29,9 +29,10 @@ impl Server {
         port: u16,
         log: &Path,
     ) -> anyhow::Result<Self> {
+        // duct applies the outer redirection first: stderr joins stdout, then both go to the log.
         let handle = expression
-            .stdout_path(log)
             .stderr_to_stdout()
+            .stdout_path(log)
             .stdin_null()
             .unchecked()
             .start()
@@ -196,4 +197,28 @@ pub fn free_port() -> anyhow::Result<u16> {
         .local_addr()
         .context("reading the free port")?
         .port())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_server_log_holds_both_its_output_and_its_errors() {
+        let work = tempfile::tempdir().unwrap();
+        let log = work.path().join("server.log");
+        let script = "echo to-stdout; echo to-stderr >&2";
+        let server = Server::start("sh", duct::cmd!("sh", "-c", script), 1, &log).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.exited().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("to-stdout") && text.contains("to-stderr"),
+            "{text}"
+        );
+        assert!(server.log_tail().contains("to-stderr"));
+    }
 }

@@ -45,7 +45,7 @@ impl Modify for BearerAuth {
 /// The whole document: this module's paths and the chat module's.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::chat::openapi());
+    doc.merge(crate::routes::chat::openapi());
     doc
 }
 

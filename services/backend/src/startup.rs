@@ -144,7 +144,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::tasks::router())
         .merge(routes::auth::router())
         .merge(routes::ops::router())
-        .merge(crate::chat::router())
+        .merge(crate::routes::chat::router())
         .merge(crate::mcp::router(state.clone()))
         .route_layer(middleware::from_fn(observability::record_matched_route))
         .fallback(unknown_route)
