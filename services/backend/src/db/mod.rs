@@ -1,85 +1,31 @@
-//! Persistence: one [`Database`] over PostgreSQL or SQLite, migrations, and the repositories.
+//! Persistence: one [`Database`] over PostgreSQL or SQLite and its pools, and the repositories;
+//! what its failures mean (`error.rs`), migrations (`migrate.rs`), PostgreSQL URLs
+//! (`postgres_url.rs`).
 //!
 //! Every query is written once with `$1`-style placeholders, which both drivers accept, and
 //! dispatched to whichever pool is configured by [`on_pool!`].
 
 pub mod conversations;
+mod error;
+mod migrate;
+mod postgres_url;
 pub mod tasks;
 pub mod users;
 
-use std::{
-    path::{Path, PathBuf},
-    str::FromStr,
-    time::Duration,
-};
+pub use error::{DbError, ValidationError};
+pub use postgres_url::postgres_options;
+
+use std::{str::FromStr, time::Duration};
 
 use sqlx::{
     PgPool, SqlitePool,
-    migrate::Migrator,
-    postgres::{PgConnectOptions, PgPoolOptions},
+    postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 use todo_config::DatabaseUrl;
 
 /// How long a request waits for a pooled connection before the database counts as unavailable.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
-
-static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
-static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// A failure of the persistence layer, sorted by what the caller should do about it.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// The database cannot be reached (down, pool exhausted, network): retry later, 503.
-    #[error("database unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
-    /// A uniqueness rule was broken; the message names what already exists.
-    #[error("{0}")]
-    Conflict(String),
-    /// Anything else: a bug or a broken schema.
-    #[error("database error: {0}")]
-    Other(#[source] sqlx::Error),
-}
-
-impl From<sqlx::Error> for DbError {
-    fn from(error: sqlx::Error) -> Self {
-        if is_unavailable(&error) {
-            Self::Unavailable(error)
-        } else {
-            Self::Other(error)
-        }
-    }
-}
-
-/// Whether an error means "the database is not reachable right now" rather than a bad query.
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                // SQLite's primary result code is the low byte: BUSY, LOCKED, IOERR, CANTOPEN.
-                let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
-                matches!(primary, 5 | 6 | 10 | 14)
-            } else {
-                // PostgreSQL class 08 (connection exception) and 57P (admin shutdown, cannot
-                // connect now).
-                code.starts_with("08") || code.starts_with("57P")
-            }
-        }
-        _ => false,
-    }
-}
-
-/// A user input that breaks a rule of the data model (lengths, blanks); becomes a 422.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValidationError(pub String);
 
 /// The application's database: a pool over PostgreSQL or over SQLite.
 #[derive(Debug, Clone)]
@@ -180,38 +126,6 @@ impl Database {
         }
     }
 
-    /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock for the
-    /// whole run, so replicas starting together apply each migration exactly once; on SQLite,
-    /// whose migrator has no lock, an exclusive file lock beside the database does the same.
-    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Self::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
-            Self::Sqlite { writer, .. } => {
-                let _held = sqlite_migration_lock(writer.connect_options().get_filename()).await?;
-                SQLITE_MIGRATOR.run(writer).await
-            }
-        }
-    }
-
-    /// [`Database::migrate`], retried while the database is unreachable (it may still be
-    /// starting beside us, as in a fresh Compose stack or cluster) for at most `wait`.
-    pub async fn migrate_waiting(&self, wait: Duration) -> Result<(), sqlx::migrate::MigrateError> {
-        let deadline = tokio::time::Instant::now() + wait;
-        let mut pause = Duration::from_millis(500);
-        loop {
-            match self.migrate().await {
-                Err(sqlx::migrate::MigrateError::Execute(e))
-                    if is_unavailable(&e) && tokio::time::Instant::now() + pause < deadline =>
-                {
-                    tracing::warn!(error = %e, retry_in_ms = pause.as_millis(), "database not reachable yet; retrying migrations");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
-                }
-                other => return other,
-            }
-        }
-    }
-
     /// Runs a trivial query; used by the readiness check.
     pub async fn ping(&self) -> Result<(), DbError> {
         on_pool!(self, |pool| sqlx::query("SELECT 1")
@@ -250,110 +164,6 @@ impl Database {
     }
 }
 
-/// Whether `database` names an in-memory SQLite database: `:memory:`, or the `file:` URI that
-/// sqlx gives one (`file:sqlx-in-memory-N`, or any `mode=memory`). No file, so no lock file.
-fn is_in_memory(database: &Path) -> bool {
-    let name = database.to_string_lossy();
-    name == ":memory:"
-        || name.starts_with("file:sqlx-in-memory-")
-        || name.starts_with("file::memory:")
-        || (name.starts_with("file:") && name.contains("mode=memory"))
-}
-
-/// The longest wait for another process's SQLite migrations to finish.
-const SQLITE_MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(60);
-
-/// Takes an exclusive lock on `<database>.migrate-lock` (none for an in-memory database),
-/// held until the returned file is dropped. Two processes starting together on one SQLite
-/// file (the server and `backend migrate`, or two replicas on a shared volume) would otherwise
-/// both apply a migration, and the second would fail on the tables the first made.
-async fn sqlite_migration_lock(
-    database: &Path,
-) -> Result<Option<std::fs::File>, sqlx::migrate::MigrateError> {
-    use sqlx::migrate::MigrateError;
-    if is_in_memory(database) {
-        return Ok(None);
-    }
-    let mut lock_path = database.as_os_str().to_owned();
-    lock_path.push(".migrate-lock");
-    let lock_path = PathBuf::from(lock_path);
-    let failed =
-        |message: String| MigrateError::Execute(sqlx::Error::Io(std::io::Error::other(message)));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| {
-            failed(format!(
-                "opening the migration lock {}: {e}",
-                lock_path.display()
-            ))
-        })?;
-    let deadline = tokio::time::Instant::now() + SQLITE_MIGRATION_LOCK_WAIT;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(failed(format!(
-                    "another process has held the migration lock {} for over {} s",
-                    lock_path.display(),
-                    SQLITE_MIGRATION_LOCK_WAIT.as_secs()
-                )));
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(failed(format!("locking {}: {e}", lock_path.display())));
-            }
-        }
-    }
-}
-
-/// Parses a PostgreSQL URL. `sslmode` (`require`, `verify-full`, …) is honoured by sqlx with
-/// rustls, SNI included. `channel_binding` is a libpq parameter that sqlx does not know: its
-/// SCRAM exchange always uses the "client does not support channel binding" header (`n,,`),
-/// which servers that merely offer SCRAM-SHA-256-PLUS accept. The parameter is removed before
-/// parsing and the fact is logged, so a Neon URL that carries `channel_binding=require`
-/// connects over TLS with SCRAM-SHA-256 (no channel binding).
-pub fn postgres_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
-    let (url, removed) = strip_query_parameter(url, "channel_binding");
-    if let Some(value) = removed {
-        tracing::warn!(
-            channel_binding = %value,
-            "the PostgreSQL driver (sqlx) does not implement channel binding; connecting with \
-             SCRAM-SHA-256 over TLS without it (sslmode still applies)"
-        );
-    }
-    PgConnectOptions::from_str(&url)
-}
-
-/// Removes `name=…` from a URL's query string; returns the new URL and the removed value.
-fn strip_query_parameter(url: &str, name: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), None);
-    };
-    let mut removed = None;
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if key == name {
-                removed = Some(value.to_owned());
-                false
-            } else {
-                !pair.is_empty()
-            }
-        })
-        .collect();
-    if kept.is_empty() {
-        (base.to_owned(), removed)
-    } else {
-        (format!("{base}?{}", kept.join("&")), removed)
-    }
-}
-
 /// The current time at the precision both databases store (microseconds).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
@@ -364,33 +174,6 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn in_memory_databases_take_no_lock_file() {
-        for name in [
-            ":memory:",
-            "file:sqlx-in-memory-0",
-            "file::memory:?cache=shared",
-            "file:todo?mode=memory",
-        ] {
-            assert!(is_in_memory(Path::new(name)), "{name}");
-        }
-        for name in ["/data/todo.db", "todo.db", "file-todo.db"] {
-            assert!(!is_in_memory(Path::new(name)), "{name}");
-        }
-    }
-
-    #[test]
-    fn channel_binding_is_removed_and_other_parameters_are_kept() {
-        let (url, removed) = strip_query_parameter(
-            "postgres://u:p@ep-x.neon.tech/db?sslmode=require&channel_binding=require",
-            "channel_binding",
-        );
-        assert_eq!(url, "postgres://u:p@ep-x.neon.tech/db?sslmode=require");
-        assert_eq!(removed.as_deref(), Some("require"));
-        let (url, removed) = strip_query_parameter("postgres://h/db", "channel_binding");
-        assert_eq!((url.as_str(), removed), ("postgres://h/db", None));
-    }
 
     #[tokio::test]
     async fn sqlite_reads_share_a_pool_and_writes_queue_for_one_writer_connection() {
@@ -417,18 +200,5 @@ mod tests {
             .unwrap();
         assert_eq!(seen, 1, "a read after a committed write sees it");
         db.close().await;
-    }
-
-    #[test]
-    fn a_neon_style_url_parses_with_tls_required() {
-        let options = postgres_options(
-            "postgresql://u:p@ep-x.eu-central-1.aws.neon.tech/neondb?sslmode=require&channel_binding=require",
-        )
-        .unwrap();
-        assert_eq!(options.get_host(), "ep-x.eu-central-1.aws.neon.tech");
-        assert!(matches!(
-            options.get_ssl_mode(),
-            sqlx::postgres::PgSslMode::Require
-        ));
     }
 }
