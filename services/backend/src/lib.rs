@@ -14,7 +14,6 @@ pub use todo_service_kit::shutdown;
 pub mod smoke;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
 pub mod tools;
 
 pub use error::ApiError;

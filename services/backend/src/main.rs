@@ -4,7 +4,7 @@ use std::{process::ExitCode, time::Duration};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use todo_backend::{Application, db::Database, startup, telemetry};
+use todo_backend::{Application, db::Database, startup};
 use todo_config::{BackendConfig, MigrateConfig};
 
 /// The Todo Chatbot API server. Configuration comes from the environment (and `CONFIG_FILE`).
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
 
 fn load_config() -> anyhow::Result<BackendConfig> {
     let config = BackendConfig::load().context("invalid configuration")?;
-    telemetry::init(&config.log);
+    todo_service_kit::logging::init(&config.log).context("starting logging")?;
     Ok(config)
 }
 
@@ -76,7 +76,7 @@ async fn serve() -> anyhow::Result<()> {
 
 async fn migrate() -> anyhow::Result<()> {
     let config = MigrateConfig::load().context("invalid configuration")?;
-    telemetry::init(&config.log);
+    todo_service_kit::logging::init(&config.log).context("starting logging")?;
     startup::install_crypto_provider();
     let db = Database::connect_lazy(&config.database, 1)
         .with_context(|| format!("opening the database ({})", config.database.describe()))?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use todo_config::FrontendConfig;
-use todo_frontend::{Application, healthcheck, telemetry};
+use todo_frontend::{Application, healthcheck};
 
 /// The Todo Chatbot's web UI, and the proxy from it to the backend.
 #[derive(Parser)]
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 
 async fn serve() -> anyhow::Result<()> {
     let config = FrontendConfig::load().context("reading the frontend's configuration")?;
-    telemetry::init_logging(&config.log).context("starting logging")?;
+    todo_service_kit::logging::init(&config.log).context("starting logging")?;
     let app = Application::build(config)
         .await
         .context("starting the frontend")?;

@@ -1,51 +1,13 @@
-//! Logs (JSON lines or pretty) and the Prometheus recorder behind `/metrics`.
+//! The Prometheus recorder behind `/metrics`.
 
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use todo_config::{LogFormat, LogSettings};
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 /// Buckets of `http_request_duration_seconds`, fixed by the interface sheet.
 pub const DURATION_BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
-
-/// Why logging could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum LoggingError {
-    #[error(
-        "LOG_LEVEL `{level}` is not a valid filter (e.g. `info` or `info,todo_frontend=debug`): {source}"
-    )]
-    BadLevel {
-        level: String,
-        #[source]
-        source: tracing_subscriber::filter::ParseError,
-    },
-    #[error("logging is already set up: {0}")]
-    AlreadySet(#[from] tracing_subscriber::util::TryInitError),
-}
-
-/// Starts logging to standard output in the configured format.
-pub fn init_logging(settings: &LogSettings) -> Result<(), LoggingError> {
-    let filter = EnvFilter::try_new(&settings.level).map_err(|source| LoggingError::BadLevel {
-        level: settings.level.clone(),
-        source,
-    })?;
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = match settings.format {
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false),
-            )
-            .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer()).try_init(),
-    };
-    Ok(result?)
-}
 
 /// The process-wide metrics: the recorder is global, so every `Application` in a process
 /// (several in tests) shares it.
