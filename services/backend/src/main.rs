@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             Some(Command::Migrate) => migrate().await,
             Some(Command::Healthcheck { url }) => healthcheck(url).await,
             Some(Command::Smoke { url }) => {
-                startup::install_crypto_provider();
+                todo_service_kit::tls::install_provider();
                 todo_backend::smoke::round_trip(&url).await
             }
         }
@@ -77,7 +77,7 @@ async fn serve() -> anyhow::Result<()> {
 async fn migrate() -> anyhow::Result<()> {
     let config = MigrateConfig::load().context("invalid configuration")?;
     todo_service_kit::logging::init(&config.log).context("starting logging")?;
-    startup::install_crypto_provider();
+    todo_service_kit::tls::install_provider();
     let db = Database::connect_lazy(&config.database, 1)
         .with_context(|| format!("opening the database ({})", config.database.describe()))?;
     db.migrate_waiting(startup::MIGRATION_WAIT)
@@ -89,7 +89,7 @@ async fn migrate() -> anyhow::Result<()> {
 }
 
 async fn healthcheck(url: Option<String>) -> anyhow::Result<()> {
-    startup::install_crypto_provider();
+    todo_service_kit::tls::install_provider();
     let url = url.unwrap_or_else(|| {
         let port = std::env::var("PORT").ok().filter(|p| !p.trim().is_empty());
         format!(

@@ -40,7 +40,7 @@ impl Application {
     /// Binds the listener, opens the database pool and (unless `MIGRATE_ON_START=false`)
     /// applies pending migrations.
     pub async fn build(config: BackendConfig) -> anyhow::Result<Self> {
-        install_crypto_provider();
+        todo_service_kit::tls::install_provider();
         let metrics = observability::install_metrics()?;
         let listener = TcpListener::bind((config.bind, config.port))
             .await
@@ -193,11 +193,6 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "unknown panic".to_owned());
     ApiError::internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
-}
-
-/// Installs ring as rustls' process-wide provider (reqwest is built without one). Idempotent.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

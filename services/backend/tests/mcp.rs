@@ -23,7 +23,7 @@ async fn app_and_user(name: &str) -> (TestApp, TestUser) {
 }
 
 async fn connect(app: &TestApp, token: Option<&str>) -> Result<Client, String> {
-    todo_backend::startup::install_crypto_provider();
+    todo_service_kit::tls::install_provider();
     let mut config = StreamableHttpClientTransportConfig::with_uri(app.url("/mcp"));
     if let Some(token) = token {
         config = config.auth_header(token);

@@ -20,7 +20,7 @@ pub enum HealthcheckError {
 
 /// GETs `url` and succeeds only on a 200.
 pub async fn check(url: &str) -> Result<(), HealthcheckError> {
-    crate::install_tls_provider();
+    todo_service_kit::tls::install_provider();
     let unreachable = |source| HealthcheckError::Unreachable {
         url: url.to_owned(),
         source,

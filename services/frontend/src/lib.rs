@@ -15,10 +15,3 @@ pub mod state;
 pub mod telemetry;
 
 pub use startup::Application;
-
-/// Installs ring as the process's TLS provider (the workspace's reqwest is built without one),
-/// so an `https://` `BACKEND_URL` works. Calling it again is harmless.
-pub fn install_tls_provider() {
-    // An error only means a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}

@@ -41,7 +41,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: FrontendConfig) -> Result<Self, StartupError> {
-        crate::install_tls_provider();
+        todo_service_kit::tls::install_provider();
         Metrics::global();
         let address = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(address)

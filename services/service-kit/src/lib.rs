@@ -1,7 +1,9 @@
 //! What the two services share to run as services, written once: the shutdown signal and the
 //! drain that precedes the graceful shutdown (`shutdown`), request bodies read under a size
-//! limit, refused ones drained so the client reads the 413 (`body`), and logging (`logging`).
+//! limit, refused ones drained so the client reads the 413 (`body`), logging (`logging`), and
+//! the TLS provider (`tls`).
 
 pub mod body;
 pub mod logging;
 pub mod shutdown;
+pub mod tls;

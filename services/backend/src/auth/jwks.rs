@@ -35,7 +35,7 @@ pub struct JwksCache {
 }
 
 impl JwksCache {
-    /// Fails only when no TLS provider is installed (see `startup::install_crypto_provider`).
+    /// Fails only when no TLS provider is installed (see `todo_service_kit::tls`).
     pub fn new(url: String) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?;
         Ok(Self {

@@ -79,7 +79,7 @@ impl Drop for TestFrontend {
 
 /// An HTTP client for the tests: no system proxy, every call bounded by [`WAIT`].
 pub fn client() -> reqwest::Client {
-    todo_frontend::install_tls_provider();
+    todo_service_kit::tls::install_provider();
     reqwest::Client::builder()
         .no_proxy()
         // The tests read the wire as it is (Content-Encoding included), even when another

@@ -104,7 +104,7 @@ impl Drop for Frontend {
 
 /// An HTTP client with bounded waits and no system proxy.
 pub fn client() -> reqwest::Client {
-    todo_frontend::install_tls_provider();
+    todo_service_kit::tls::install_provider();
     reqwest::Client::builder()
         .no_proxy()
         // The tests read the wire as it is (Content-Encoding included), even when another
