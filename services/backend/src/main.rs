@@ -1,6 +1,6 @@
 //! The backend binary: with no arguments it serves; subcommands do one job and exit.
 
-use std::{process::ExitCode, time::Duration};
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -89,7 +89,6 @@ async fn migrate() -> anyhow::Result<()> {
 }
 
 async fn healthcheck(url: Option<String>) -> anyhow::Result<()> {
-    todo_service_kit::tls::install_provider();
     let url = url.unwrap_or_else(|| {
         let port = std::env::var("PORT").ok().filter(|p| !p.trim().is_empty());
         format!(
@@ -97,19 +96,8 @@ async fn healthcheck(url: Option<String>) -> anyhow::Result<()> {
             port.as_deref().unwrap_or("8000").trim()
         )
     });
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .context("building the HTTP client")?;
-    let response = client
-        .get(&url)
-        .send()
+    todo_service_kit::healthcheck::check(&url)
         .await
-        .with_context(|| format!("requesting {url}"))?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "{url} answered {}",
-        response.status()
-    );
+        .context("healthcheck failed")?;
     Ok(())
 }

@@ -5,7 +5,6 @@ pub mod assets;
 pub mod dashboard;
 pub mod error;
 pub mod health;
-pub mod healthcheck;
 pub mod observability;
 pub mod proxy;
 pub mod routes;

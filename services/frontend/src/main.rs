@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use todo_config::FrontendConfig;
-use todo_frontend::{Application, healthcheck};
+use todo_frontend::Application;
+use todo_service_kit::healthcheck;
 
 /// The Todo Chatbot's web UI, and the proxy from it to the backend.
 #[derive(Parser)]

@@ -1,4 +1,5 @@
-//! `frontend healthcheck`: the Docker HEALTHCHECK of an image with no shell and no curl.
+//! `backend healthcheck` and `frontend healthcheck`: the Docker HEALTHCHECK of an image with
+//! no shell and no curl.
 
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ pub enum HealthcheckError {
 
 /// GETs `url` and succeeds only on a 200.
 pub async fn check(url: &str) -> Result<(), HealthcheckError> {
-    todo_service_kit::tls::install_provider();
+    crate::tls::install_provider();
     let unreachable = |source| HealthcheckError::Unreachable {
         url: url.to_owned(),
         source,
