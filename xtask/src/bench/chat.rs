@@ -22,6 +22,9 @@ pub struct Chat {
 
 impl Chat {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        if !super::optimised_or_rerun(sh)? {
+            return Ok(());
+        }
         let work = project::root().join("target").join("bench").join("chat");
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).context("creating target/bench/chat")?;

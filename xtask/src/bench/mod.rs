@@ -7,6 +7,7 @@ mod api;
 mod chat;
 mod inner_loop;
 mod latency;
+mod open_loop;
 mod peer;
 mod stats;
 mod store;
@@ -59,6 +60,32 @@ fn shipped_backend(sh: &Shell) -> anyhow::Result<PathBuf> {
         backend,
         fastpath::BuildProfile::Release,
     ))
+}
+
+/// Whether this process may generate load itself. A debug build of the xtask (what `cargo xtask`
+/// runs) is an unoptimised HTTP client that would add its own milliseconds to every latency,
+/// so the load-generating benches build the xtask with the `stack` profile (release without LTO)
+/// and run again from it; returns false when that run has done the work.
+fn optimised_or_rerun(sh: &Shell) -> anyhow::Result<bool> {
+    use anyhow::{Context, bail};
+    const RERUN: &str = "XTASK_BENCH_OPTIMISED";
+    if !cfg!(debug_assertions) || std::env::var_os(RERUN).is_some() {
+        return Ok(true);
+    }
+    println!("the load generator runs optimised: building the xtask with the `stack` profile");
+    xshell::cmd!(sh, "cargo build --quiet --profile stack --locked -p xtask")
+        .run()
+        .context("building the optimised xtask")?;
+    let optimised = crate::project::target_dir().join("stack").join("xtask");
+    let status = std::process::Command::new(&optimised)
+        .args(std::env::args_os().skip(1))
+        .env(RERUN, "1")
+        .status()
+        .with_context(|| format!("running {}", optimised.display()))?;
+    if !status.success() {
+        bail!("the optimised bench run failed ({status})");
+    }
+    Ok(false)
 }
 
 /// A secret for the servers under test only; generated per run, never stored.
