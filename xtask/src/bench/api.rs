@@ -125,6 +125,7 @@ impl Api {
                 if let Some(peer) = &peer {
                     let (_, peer_url) = urls(&format!("peer{round}"))?;
                     let port = free_port()?;
+                    peer.create_schema(&peer_url)?;
                     let theirs = peer.command(port, &peer_url, &secret);
                     let (report, peak_mib) = run.once(
                         "peer",

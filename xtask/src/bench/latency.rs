@@ -133,6 +133,7 @@ impl Latency {
                     let (_, url) = store.fresh(&format!("peer-list-{round}"))?;
                     let port = free_port()?;
                     let log = work.join(format!("peer-list-{round}.log"));
+                    peer.create_schema(&url)?;
                     let server =
                         Server::start("peer", peer.command(port, &url, &secret), port, &log)?;
                     let steps = self.climb_listing(

@@ -46,6 +46,23 @@ impl Peer {
         })
     }
 
+    /// Creates the peer's tables in a fresh database, with the peer's own models, before its
+    /// workers start. Its two workers both create them at startup, and on SQLite the loser of
+    /// that race exits ("table task already exists"; it retries only PostgreSQL's errors),
+    /// which left the peer with one worker and failed requests in some rounds.
+    pub fn create_schema(&self, database_url: &str) -> anyhow::Result<()> {
+        let python = self.uvicorn.with_file_name("python");
+        let script = "import app; app.SQLModel.metadata.create_all(app.engine)";
+        duct::cmd!(&python, "-c", script)
+            .dir(&self.dir)
+            .env("DATABASE_URL", database_url)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdout_null()
+            .run()
+            .with_context(|| format!("creating the peer's tables with {}", python.display()))?;
+        Ok(())
+    }
+
     /// The peer exactly as its README runs it: uvicorn with two workers.
     pub fn command(&self, port: u16, database_url: &str, secret: &str) -> duct::Expression {
         duct::cmd!(
