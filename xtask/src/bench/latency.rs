@@ -125,7 +125,6 @@ impl Latency {
                 climbs.push(Climb {
                     label: "listing, ours (Rust)",
                     target_ms: self.list_p99_ms,
-
                     steps,
                 });
                 drop(server);
@@ -146,7 +145,6 @@ impl Latency {
                     climbs.push(Climb {
                         label: "listing, peer (FastAPI)",
                         target_ms: self.list_p99_ms,
-
                         steps,
                     });
                 }
@@ -164,7 +162,6 @@ impl Latency {
                 climbs.push(Climb {
                     label: "chat turn, ours (Rust)",
                     target_ms: self.chat_p99_ms,
-
                     steps,
                 });
             }
