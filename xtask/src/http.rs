@@ -19,8 +19,11 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
 pub fn client_with_timeout(timeout: Duration) -> anyhow::Result<reqwest::Client> {
     // `main` installs the process's TLS provider; tests start here without it.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // Every call goes to a server this xtask started or a node it deployed to, never through
+    // the user's HTTP proxy (which would not reach 127.0.0.1).
     reqwest::Client::builder()
         .timeout(timeout)
+        .no_proxy()
         .build()
         .context("building the HTTP client")
 }
