@@ -54,8 +54,32 @@ pub struct ChatRequest {
     )]
     pub message: String,
     /// The conversation to continue; absent to start a new one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub conversation_id: Option<i64>,
+}
+
+/// JSON Schema's `integer`, which the document promises, is any number without a fractional
+/// part, `5809.0` included; serde's `i64` takes only `5809`. So the id is read as a number and
+/// taken when it is whole and fits in 64 bits.
+fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    /// 2^63: the first whole `f64` past `i64::MAX`.
+    const PAST_I64: f64 = 9_223_372_036_854_775_808.0;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (-PAST_I64..PAST_I64).contains(f))
+            // Exact: a whole f64 in range converts without rounding.
+            .map(|f| f as i64)
+    });
+    whole
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole 64-bit number")))
 }
 
 /// The reply to a chat turn.
@@ -216,4 +240,28 @@ struct ChatDoc;
 /// The chat routes' OpenAPI description, merged into `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ChatDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn conversation_id(json: &str) -> Result<Option<i64>, serde_json::Error> {
+        serde_json::from_str::<ChatRequest>(json).map(|r| r.conversation_id)
+    }
+
+    #[test]
+    fn a_conversation_id_is_any_whole_number_the_schema_allows() {
+        let with =
+            |id: &str| conversation_id(&format!(r#"{{"message":"hi","conversation_id":{id}}}"#));
+        assert_eq!(with("5809").unwrap(), Some(5809));
+        assert_eq!(with("5809.0").unwrap(), Some(5809));
+        assert_eq!(with("-3.0e2").unwrap(), Some(-300));
+        assert_eq!(with("null").unwrap(), None);
+        assert_eq!(conversation_id(r#"{"message":"hi"}"#).unwrap(), None);
+        for refused in ["5809.5", "1e19", "18446744073709551615", "\"7\"", "true"] {
+            assert!(with(refused).is_err(), "{refused} must be refused");
+        }
+    }
 }
