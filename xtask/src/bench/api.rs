@@ -95,18 +95,13 @@ impl Api {
         };
         for &kind in databases {
             let store = Store::open(&work, kind)?;
-            let urls = |name: &str| store.fresh(name);
             let db = kind.name();
 
             for round in 1..=self.runs {
                 println!("==> {db}, round {round} of {}", self.runs);
-                let (ours_url, _) = urls(&format!("ours{round}"))?;
+                let (ours_url, _) = store.fresh(&format!("ours{round}"))?;
                 let port = free_port()?;
-                let ours = duct::cmd!(&backend)
-                    .env("PORT", port.to_string())
-                    .env("BIND", "127.0.0.1")
-                    .env("DATABASE_URL", &ours_url)
-                    .env("BETTER_AUTH_SECRET", &secret);
+                let ours = super::backend_command(&backend, port, &ours_url, &secret);
                 let (report, peak_mib) = run.once(
                     "backend",
                     ours,
@@ -123,10 +118,9 @@ impl Api {
                 });
 
                 if let Some(peer) = &peer {
-                    let (_, peer_url) = urls(&format!("peer{round}"))?;
+                    let (_, peer_url) = store.fresh(&format!("peer{round}"))?;
                     let port = free_port()?;
-                    peer.create_schema(&peer_url)?;
-                    let theirs = peer.command(port, &peer_url, &secret);
+                    let theirs = peer.command(port, &peer_url, &secret)?;
                     let (report, peak_mib) = run.once(
                         "peer",
                         theirs,

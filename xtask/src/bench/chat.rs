@@ -31,14 +31,8 @@ impl Chat {
         let backend = super::shipped_backend(sh)?;
         let secret = super::throwaway_secret();
         let port = free_port()?;
-        let expression = duct::cmd!(&backend)
-            .env("PORT", port.to_string())
-            .env("BIND", "127.0.0.1")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", work.join("chat.db").display()),
-            )
-            .env("BETTER_AUTH_SECRET", &secret)
+        let database_url = format!("sqlite://{}", work.join("chat.db").display());
+        let expression = super::backend_command(&backend, port, &database_url, &secret)
             .env("CHAT_ENGINE", "builtin");
         let server = Server::start("backend", expression, port, &work.join("backend.log"))?;
         crate::runtime::block_on(self.measure(&server, &secret))?

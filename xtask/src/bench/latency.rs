@@ -132,9 +132,8 @@ impl Latency {
                     let (_, url) = store.fresh(&format!("peer-list-{round}"))?;
                     let port = free_port()?;
                     let log = work.join(format!("peer-list-{round}.log"));
-                    peer.create_schema(&url)?;
                     let server =
-                        Server::start("peer", peer.command(port, &url, &secret), port, &log)?;
+                        Server::start("peer", peer.command(port, &url, &secret)?, port, &log)?;
                     let steps = self.climb_listing(
                         &server,
                         "/healthz",
@@ -179,11 +178,7 @@ impl Latency {
         log: &str,
     ) -> anyhow::Result<Server> {
         let port = free_port()?;
-        let expression = duct::cmd!(backend)
-            .env("PORT", port.to_string())
-            .env("BIND", "127.0.0.1")
-            .env("DATABASE_URL", database_url)
-            .env("BETTER_AUTH_SECRET", secret)
+        let expression = super::backend_command(backend, port, database_url, secret)
             .env("CHAT_ENGINE", "builtin");
         Server::start(
             "backend",

@@ -88,6 +88,20 @@ fn optimised_or_rerun(sh: &Shell) -> anyhow::Result<bool> {
     Ok(false)
 }
 
+/// Our backend on 127.0.0.1:`port` with `database_url` and the bench's signing secret.
+fn backend_command(
+    backend: &std::path::Path,
+    port: u16,
+    database_url: &str,
+    secret: &str,
+) -> duct::Expression {
+    duct::cmd!(backend)
+        .env("PORT", port.to_string())
+        .env("BIND", "127.0.0.1")
+        .env("DATABASE_URL", database_url)
+        .env("BETTER_AUTH_SECRET", secret)
+}
+
 /// A secret for the servers under test only; generated per run, never stored.
 fn throwaway_secret() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};

@@ -50,7 +50,7 @@ impl Peer {
     /// workers start. Its two workers both create them at startup, and on SQLite the loser of
     /// that race exits ("table task already exists"; it retries only PostgreSQL's errors),
     /// which left the peer with one worker and failed requests in some rounds.
-    pub fn create_schema(&self, database_url: &str) -> anyhow::Result<()> {
+    fn create_schema(&self, database_url: &str) -> anyhow::Result<()> {
         let python = self.uvicorn.with_file_name("python");
         let script = "import app; app.SQLModel.metadata.create_all(app.engine)";
         duct::cmd!(&python, "-c", script)
@@ -63,9 +63,16 @@ impl Peer {
         Ok(())
     }
 
-    /// The peer exactly as its README runs it: uvicorn with two workers.
-    pub fn command(&self, port: u16, database_url: &str, secret: &str) -> duct::Expression {
-        duct::cmd!(
+    /// The peer exactly as its README runs it: uvicorn with two workers, on a database whose
+    /// tables this has just created (see [`Peer::create_schema`]).
+    pub fn command(
+        &self,
+        port: u16,
+        database_url: &str,
+        secret: &str,
+    ) -> anyhow::Result<duct::Expression> {
+        self.create_schema(database_url)?;
+        Ok(duct::cmd!(
             &self.uvicorn,
             "app:app",
             "--host",
@@ -77,6 +84,6 @@ impl Peer {
         )
         .dir(Path::new(&self.dir))
         .env("DATABASE_URL", database_url)
-        .env("BETTER_AUTH_SECRET", secret)
+        .env("BETTER_AUTH_SECRET", secret))
     }
 }
