@@ -35,6 +35,13 @@ use crate::http;
 
 /// How long a container may take to answer `/readyz` before the check gives up.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one of the check's calls to a container may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The client of every call the check makes, each bounded by [`REQUEST_TIMEOUT`].
+fn check_client() -> anyhow::Result<reqwest::Client> {
+    http::client_with_timeout(REQUEST_TIMEOUT)
+}
 /// How long a container may take to exit after SIGTERM (Docker's `docker stop` default).
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// The label on everything the check creates, so leftovers can be found by hand.
@@ -70,7 +77,7 @@ async fn exercise(
     run_id: &str,
     created: &mut Created,
 ) -> anyhow::Result<()> {
-    let client = http::client()?;
+    let client = check_client()?;
     let secret = random_text(48);
     let user_id = format!("image-check-{run_id}");
     let token = mint_token(&secret, &user_id)?;
@@ -263,7 +270,7 @@ async fn start(
     };
     let url = format!("http://127.0.0.1:{port}/readyz");
     let every = Duration::from_millis(20);
-    http::wait_until_ok(&http::client()?, &url, READY_TIMEOUT, every, async || {
+    http::wait_until_ok(&check_client()?, &url, READY_TIMEOUT, every, async || {
         exited_early(docker, name).await
     })
     .await

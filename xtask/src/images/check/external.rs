@@ -74,7 +74,7 @@ pub async fn check(
     let user_id = format!("image-check-{run_id}-external");
     let token = mint_token(&secret, &user_id)?;
     let list = http::get(
-        &http::client()?,
+        &super::check_client()?,
         &format!("http://127.0.0.1:{port}/api/{user_id}/tasks"),
         Some(&token),
     )
