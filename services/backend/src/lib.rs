@@ -15,6 +15,7 @@ pub mod smoke;
 pub mod startup;
 pub mod state;
 pub mod tools;
+pub mod whole_number;
 
 pub use error::ApiError;
 pub use startup::Application;

@@ -54,32 +54,8 @@ pub struct ChatRequest {
     )]
     pub message: String,
     /// The conversation to continue; absent to start a new one.
-    #[serde(default, deserialize_with = "whole_number")]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     pub conversation_id: Option<i64>,
-}
-
-/// JSON Schema's `integer`, which the document promises, is any number without a fractional
-/// part, `5809.0` included; serde's `i64` takes only `5809`. So the id is read as a number and
-/// taken when it is whole and fits in 64 bits.
-fn whole_number<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<i64>, D::Error> {
-    use serde::de::Error;
-    /// 2^63: the first whole `f64` past `i64::MAX`.
-    const PAST_I64: f64 = 9_223_372_036_854_775_808.0;
-    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    let whole = number.as_i64().or_else(|| {
-        number
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && (-PAST_I64..PAST_I64).contains(f))
-            // Exact: a whole f64 in range converts without rounding.
-            .map(|f| f as i64)
-    });
-    whole
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole 64-bit number")))
 }
 
 /// The reply to a chat turn.

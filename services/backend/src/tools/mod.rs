@@ -73,6 +73,7 @@ pub struct TaskIdInput {
     /// The id of the user who owns the task: the authenticated user.
     pub user_id: String,
     /// The task's id.
+    #[serde(deserialize_with = "crate::whole_number::required")]
     pub task_id: i64,
 }
 
@@ -82,6 +83,7 @@ pub struct UpdateTaskInput {
     /// The id of the user who owns the task: the authenticated user.
     pub user_id: String,
     /// The task's id.
+    #[serde(deserialize_with = "crate::whole_number::required")]
     pub task_id: i64,
     /// A new title, 1–200 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
