@@ -1,7 +1,4 @@
-//! Metrics (Prometheus) and the per-request log line.
-//!
-//! The recorder is process-global: the first [`install_metrics`] installs it and later calls
-//! (several apps in one test process) share it.
+//! The backend's metrics (Prometheus) and the per-request log line.
 
 use std::{
     sync::{Arc, OnceLock},
@@ -13,14 +10,9 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use todo_service_kit::metrics::Recorder;
 
 use crate::db::Database;
-
-/// Buckets of every latency histogram, in seconds (the interface sheet's list).
-pub const LATENCY_BUCKETS: [f64; 13] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
 
 /// Buckets of `chat_turn_duration_seconds`: an LLM turn takes seconds, so the buckets reach past
 /// the chat objective (15 s by default) and the request deadline (30 s); with the HTTP buckets,
@@ -32,58 +24,23 @@ pub const CHAT_TURN_BUCKETS: [f64; 15] = [
 /// How often the database gauges and histogram upkeep run in the background.
 pub const MONITOR_INTERVAL: Duration = Duration::from_secs(5);
 
-struct Metrics {
-    handle: PrometheusHandle,
-    process: metrics_process::Collector,
-}
-
-static METRICS: OnceLock<Result<Metrics, String>> = OnceLock::new();
-
-/// Installs the Prometheus recorder (once per process) and returns its handle.
-pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
-    let installed = METRICS.get_or_init(|| {
-        let handle = PrometheusBuilder::new()
-            .set_buckets(&LATENCY_BUCKETS)
-            .and_then(|b| {
-                b.set_buckets_for_metric(
-                    Matcher::Full("http_request_duration_seconds".into()),
-                    &LATENCY_BUCKETS,
-                )
-            })
-            .and_then(|b| {
-                b.set_buckets_for_metric(
-                    Matcher::Full("chat_turn_duration_seconds".into()),
-                    &CHAT_TURN_BUCKETS,
-                )
-            })
-            .and_then(PrometheusBuilder::install_recorder)
-            .map_err(|e| format!("installing the Prometheus recorder: {e}"))?;
-        let process = metrics_process::Collector::default();
-        process.describe();
-        metrics::gauge!("app_build_info", "service" => "backend", "version" => env!("CARGO_PKG_VERSION"))
-            .set(1.0);
-        metrics::describe_counter!("http_requests_total", "HTTP requests by route and status");
-        metrics::describe_histogram!(
-            "http_request_duration_seconds",
-            metrics::Unit::Seconds,
-            "HTTP request latency by route and status"
-        );
-        metrics::describe_gauge!("http_requests_in_flight", "HTTP requests being served");
-        metrics::describe_gauge!("db_up", "1 when the database answers, 0 when it does not");
-        Ok(Metrics { handle, process })
-    });
-    match installed {
-        Ok(metrics) => Ok(metrics.handle.clone()),
-        Err(message) => Err(anyhow::anyhow!("{message}")),
-    }
-}
-
-/// The Prometheus text exposition, with fresh process figures.
-pub fn render(handle: &PrometheusHandle) -> String {
-    if let Some(Ok(metrics)) = METRICS.get() {
-        metrics.process.collect();
-    }
-    handle.render()
+/// Installs the Prometheus recorder (once per process: see `todo_service_kit::metrics`) and
+/// describes the backend's own series.
+pub fn install_metrics() -> anyhow::Result<&'static Recorder> {
+    let recorder = Recorder::install(
+        "backend",
+        env!("CARGO_PKG_VERSION"),
+        &[("chat_turn_duration_seconds", &CHAT_TURN_BUCKETS)],
+    )?;
+    metrics::describe_counter!("http_requests_total", "HTTP requests by route and status");
+    metrics::describe_histogram!(
+        "http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP request latency by route and status"
+    );
+    metrics::describe_gauge!("http_requests_in_flight", "HTTP requests being served");
+    metrics::describe_gauge!("db_up", "1 when the database answers, 0 when it does not");
+    Ok(recorder)
 }
 
 /// Per-request facts that inner layers learn and the outer log/metrics layer reports.
@@ -195,13 +152,13 @@ pub async fn check_database(db: &Database) -> Result<(), String> {
 
 /// Refreshes the database gauges and runs histogram upkeep every few seconds, until the
 /// returned task is aborted.
-pub fn spawn_monitor(db: Database, handle: PrometheusHandle) -> tokio::task::JoinHandle<()> {
+pub fn spawn_monitor(db: Database, recorder: &'static Recorder) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(MONITOR_INTERVAL);
         loop {
             ticks.tick().await;
             let _ = check_database(&db).await;
-            handle.run_upkeep();
+            recorder.run_upkeep();
         }
     })
 }

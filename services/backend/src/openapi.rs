@@ -1,27 +1,30 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The documented routes and the OpenAPI 3.1 document built from them: each resource's router
+//! (`routes/`) registers its handlers with their `#[utoipa::path]` annotations, so a route
+//! cannot be served without being described. This module adds what is not a path: the title,
+//! the tags, the enums the query strings use and the bearer scheme.
 
+use axum::Router;
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
+    AppState,
     db::tasks::{SortKey, SortOrder, StatusFilter},
-    routes::{auth, ops, tasks},
+    routes::{auth, chat, ops, tasks},
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Todo Chatbot API", description = "Tasks, accounts, chat and operations endpoints"),
-    paths(
-        tasks::list_tasks, tasks::create_task, tasks::get_task, tasks::update_task,
-        tasks::delete_task, tasks::toggle_task,
-        auth::sign_up, auth::sign_in, auth::me,
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
-    ),
     components(schemas(StatusFilter, SortKey, SortOrder)),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "auth"), (name = "operations"))
+    tags(
+        (name = "tasks"), (name = "auth"), (name = "operations"),
+        (name = "chat", description = "The chat agent and its conversation history"),
+    )
 )]
 struct ApiDoc;
 
@@ -42,11 +45,19 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: this module's paths and the chat module's.
+/// Every documented route, and the document that describes them.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(tasks::router())
+        .merge(auth::router())
+        .merge(ops::router())
+        .merge(chat::router())
+        .split_for_parts()
+}
+
+/// The whole document, as `/api/openapi.json` serves it.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::routes::chat::openapi());
-    doc
+    routes().1
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{
-    Router,
+    Extension, Router,
     extract::{DefaultBodyLimit, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -22,7 +22,8 @@ use crate::{
     auth::{Authenticator, throttle::SignInThrottle},
     db::Database,
     error::ApiError,
-    observability, routes,
+    observability, openapi,
+    routes::ops::ApiDocument,
     shutdown::{self, Draining},
 };
 
@@ -100,7 +101,7 @@ impl Application {
         let (delay, grace) = (state.config.shutdown_delay, state.config.shutdown_grace);
         let draining = state.draining.clone();
         let db = state.db.clone();
-        let monitor = observability::spawn_monitor(db.clone(), state.metrics.clone());
+        let monitor = observability::spawn_monitor(db.clone(), state.metrics);
         tracing::info!(%address, database = %state.config.database.describe(), "serving");
 
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
@@ -140,12 +141,11 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let timeout = state.config.request_timeout;
     let draining = state.draining.clone();
+    let (documented, document) = openapi::routes();
     Router::new()
-        .merge(routes::tasks::router())
-        .merge(routes::auth::router())
-        .merge(routes::ops::router())
-        .merge(crate::routes::chat::router())
+        .merge(documented)
         .merge(crate::mcp::router(state.clone()))
+        .layer(Extension(ApiDocument::new(document)))
         .route_layer(middleware::from_fn(observability::record_matched_route))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)

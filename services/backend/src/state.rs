@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use metrics_exporter_prometheus::PrometheusHandle;
 use todo_config::BackendConfig;
+use todo_service_kit::metrics::Recorder;
 
 use crate::{
     auth::{Authenticator, throttle::SignInThrottle},
@@ -18,7 +18,7 @@ pub struct AppState {
     pub db: Database,
     pub auth: Arc<Authenticator>,
     pub sign_in_throttle: Arc<SignInThrottle>,
-    pub metrics: PrometheusHandle,
+    pub metrics: &'static Recorder,
     /// Set at the shutdown signal: `/readyz` answers 503 from then on.
     pub draining: Draining,
 }

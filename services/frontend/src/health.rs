@@ -11,7 +11,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{state::AppState, telemetry::Metrics};
+use crate::state::AppState;
 
 /// How long readiness waits for the backend: probes must answer quickly, whatever happens.
 pub const BACKEND_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,8 +37,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (code, Json(body)).into_response()
 }
 
-pub async fn metrics() -> Response {
-    let text = Metrics::global().render();
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render();
     (
         [(
             header::CONTENT_TYPE,

@@ -11,6 +11,5 @@ pub mod routes;
 pub use todo_service_kit::shutdown;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
 
 pub use startup::Application;

@@ -1,5 +1,6 @@
 //! One middleware for every request: the `x-request-id` (taken or created, and returned), the
-//! HTTP metrics of the interface sheet, and one JSON log line.
+//! HTTP metrics of the interface sheet, and one JSON log line; and the recorder behind
+//! `/metrics`.
 
 use std::time::Instant;
 
@@ -9,6 +10,22 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use todo_service_kit::metrics::{InstallError, Recorder};
+
+/// Installs the Prometheus recorder (once per process: see `todo_service_kit::metrics`) and
+/// describes the frontend's own series.
+pub fn install_metrics() -> Result<&'static Recorder, InstallError> {
+    let recorder = Recorder::install("frontend", env!("CARGO_PKG_VERSION"), &[])?;
+    metrics::describe_gauge!(
+        "backend_up",
+        "1 while the backend answers, 0 when it cannot be reached"
+    );
+    metrics::describe_counter!(
+        "proxy_upstream_errors_total",
+        "proxied calls that got no answer from the backend, by kind (connect, timeout, other)"
+    );
+    Ok(recorder)
+}
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -11,7 +11,6 @@ use crate::{
     health, proxy, routes,
     shutdown::{self, Draining},
     state::AppState,
-    telemetry::Metrics,
 };
 
 /// How often `backend_up` is refreshed in the background.
@@ -28,6 +27,8 @@ pub enum StartupError {
     },
     #[error("the HTTP client to the backend cannot be built: {0}")]
     Client(#[from] reqwest::Error),
+    #[error(transparent)]
+    Metrics(#[from] todo_service_kit::metrics::InstallError),
     #[error("the server stopped: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -42,7 +43,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: FrontendConfig) -> Result<Self, StartupError> {
         todo_service_kit::tls::install_provider();
-        Metrics::global();
+        let metrics = crate::observability::install_metrics()?;
         let address = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(address)
             .await
@@ -61,6 +62,7 @@ impl Application {
                 client,
                 fresh_client,
                 draining: Draining::default(),
+                metrics,
             },
         })
     }

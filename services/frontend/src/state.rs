@@ -1,9 +1,10 @@
-//! What every handler shares: the configuration, the HTTP clients to the backend and whether
-//! the server is draining.
+//! What every handler shares: the configuration, the HTTP clients to the backend, whether
+//! the server is draining, and the metrics recorder.
 
 use std::sync::Arc;
 
 use todo_config::FrontendConfig;
+use todo_service_kit::metrics::Recorder;
 
 use crate::shutdown::Draining;
 
@@ -17,4 +18,6 @@ pub struct AppState {
     pub fresh_client: reqwest::Client,
     /// Set at the shutdown signal: `/readyz` answers 503 from then on.
     pub draining: Draining,
+    /// The process's Prometheus recorder, rendered by `/metrics`.
+    pub metrics: &'static Recorder,
 }

@@ -3,12 +3,12 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
-    Extension, Json, Router,
+    Extension, Json,
     extract::{ConnectInfo, State},
     http::{HeaderMap, StatusCode},
-    routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -23,11 +23,12 @@ pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 const MAX_EMAIL_CHARS: usize = 254;
 const MAX_NAME_CHARS: usize = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/sign-up", post(sign_up))
-        .route("/api/auth/sign-in", post(sign_in))
-        .route("/api/auth/me", get(me))
+/// The account routes, each with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_up))
+        .routes(routes!(sign_in))
+        .routes(routes!(me))
 }
 
 /// Body of `POST /api/auth/sign-up`.

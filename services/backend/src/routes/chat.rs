@@ -7,14 +7,10 @@
 
 use std::time::Instant;
 
-use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, post},
-};
+use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use todo_config::ChatEngineChoice;
-use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -34,14 +30,12 @@ const BUILTIN_HISTORY: usize = 2;
 /// A user message runs no tools.
 const NO_TOOLS: [ToolCallRecord; 0] = [];
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/{user_id}/chat", post(chat))
-        .route("/api/{user_id}/conversations", get(list_conversations))
-        .route(
-            "/api/{user_id}/conversations/{conversation_id}/messages",
-            get(list_messages),
-        )
+/// The chat and conversation routes, each with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chat))
+        .routes(routes!(list_conversations))
+        .routes(routes!(list_messages))
 }
 
 /// Body of `POST /api/{user_id}/chat`.
@@ -203,19 +197,6 @@ pub async fn list_messages(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("conversation {id}")))?;
     Ok(Json(conversations::messages(&state.db, user_id, id).await?))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(chat, list_conversations, list_messages),
-    components(schemas(ChatRequest, ChatResponse, ToolCallRecord, Conversation, Message, Role)),
-    tags((name = "chat", description = "The chat agent and its conversation history"))
-)]
-struct ChatDoc;
-
-/// The chat routes' OpenAPI description, merged into `/api/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ChatDoc::openapi()
 }
 
 #[cfg(test)]

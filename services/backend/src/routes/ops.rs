@@ -1,24 +1,36 @@
 //! Operations endpoints: `/healthz`, `/readyz`, `/metrics`, `/api/openapi.json`.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use axum::{
-    Json, Router,
+    Extension, Json,
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{AppState, observability};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(openapi))
+/// The operations routes, each with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+}
+
+/// The document `/api/openapi.json` serves, built once from the routers when the application
+/// is assembled and handed to the handler as a request extension.
+#[derive(Clone)]
+pub struct ApiDocument(Arc<utoipa::openapi::OpenApi>);
+
+impl ApiDocument {
+    pub fn new(document: utoipa::openapi::OpenApi) -> Self {
+        Self(Arc::new(document))
+    }
 }
 
 /// Liveness: answers as long as the process serves HTTP; checks no dependency.
@@ -66,7 +78,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        observability::render(&state.metrics),
+        state.metrics.render(),
     )
         .into_response()
 }
@@ -74,6 +86,6 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 /// This document: OpenAPI 3.1, generated from the handlers.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, content_type = "application/json", body = Object)))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::document())
+pub async fn openapi(Extension(ApiDocument(document)): Extension<ApiDocument>) -> Response {
+    Json(document.as_ref()).into_response()
 }

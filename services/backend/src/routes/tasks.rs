@@ -1,12 +1,12 @@
 //! The Task API (Phase II): `/api/{user_id}/tasks…`.
 
 use axum::{
-    Json, Router,
+    Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, patch},
 };
 use serde::{Deserialize, Deserializer};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -16,14 +16,12 @@ use crate::{
     extract::{ApiJson, ApiPath, ApiQuery},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/{user_id}/tasks", get(list_tasks).post(create_task))
-        .route(
-            "/api/{user_id}/tasks/{id}",
-            get(get_task).put(update_task).delete(delete_task),
-        )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(toggle_task))
+/// The task routes, each with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tasks, create_task))
+        .routes(routes!(get_task, update_task, delete_task))
+        .routes(routes!(toggle_task))
 }
 
 /// Query of the task listing; each parameter is optional.
