@@ -8,6 +8,7 @@ mod catalog;
 mod dev;
 mod doctor;
 mod e2e;
+mod engine;
 mod helm;
 mod http;
 mod images;

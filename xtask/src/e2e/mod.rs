@@ -413,10 +413,69 @@ pub fn write_report(
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
+/// The scenarios a report says failed, each with its error, as `: name: error; name: error`
+/// to append to the message of a failed `test-e2e` run (empty when the report is missing,
+/// unreadable or names no failure: then the run's own output is all there is).
+pub fn failures_in_report(path: &std::path::Path) -> String {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return String::new();
+    };
+    let Ok(report) = serde_json::from_str::<Value>(&text) else {
+        return String::new();
+    };
+    let failed: Vec<String> = report["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|scenario| scenario["passed"] == false)
+        .map(|scenario| {
+            format!(
+                "{}: {}",
+                scenario["scenario"].as_str().unwrap_or("?"),
+                scenario["error"].as_str().unwrap_or("no error recorded")
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", failed.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_failed_runs_message_names_each_failed_scenario_and_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        assert_eq!(failures_in_report(&path), "", "no report yet");
+        let outcomes = [
+            Outcome {
+                scenario: "health".into(),
+                passed: true,
+                seconds: 0.1,
+                error: None,
+                details: None,
+            },
+            Outcome {
+                scenario: "chaos".into(),
+                passed: false,
+                seconds: 9.0,
+                error: Some("3 requests failed".into()),
+                details: None,
+            },
+        ];
+        write_report(&path, "http://127.0.0.1:1", "docker", &outcomes).unwrap();
+        assert_eq!(failures_in_report(&path), ": chaos: 3 requests failed");
+        write_report(&path, "http://127.0.0.1:1", "docker", &outcomes[..1]).unwrap();
+        assert_eq!(failures_in_report(&path), "");
+        std::fs::write(&path, "not json").unwrap();
+        assert_eq!(failures_in_report(&path), "");
+    }
 
     #[test]
     fn durations_read_with_or_without_a_unit() {

@@ -16,14 +16,10 @@ use anyhow::{Context, bail, ensure};
 use bollard::{
     Docker,
     errors::Error as EngineError,
-    models::{
-        ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
-        PortBinding, VolumeCreateRequest,
-    },
+    models::{ContainerCreateBody, NetworkCreateRequest, VolumeCreateRequest},
     query_parameters::{
-        CreateContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder,
-        RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder, TopOptionsBuilder,
-        WaitContainerOptionsBuilder,
+        CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+        RemoveVolumeOptionsBuilder, TopOptionsBuilder, WaitContainerOptionsBuilder,
     },
 };
 use futures::StreamExt;
@@ -31,6 +27,7 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{Built, fastpath::APP_UID_GID};
 use crate::catalog::Service;
+use crate::engine::{locked_down_config, print_container_logs, published_port};
 use crate::http;
 
 /// How long a container may take to answer `/readyz` before the check gives up.
@@ -198,49 +195,6 @@ fn locked_down(
     config
 }
 
-/// The lock-down every run of these images should have (also `cargo xtask up --target docker`):
-/// read-only root filesystem, no capabilities, no new privileges, bounded memory and pids, a
-/// small `/tmp`, `port` published on 127.0.0.1 (on a host port the engine picks), on `network`.
-pub fn locked_down_config(
-    image: &str,
-    port: u16,
-    network: &str,
-    env: Vec<String>,
-) -> ContainerCreateBody {
-    let bindings = HashMap::from([(
-        format!("{port}/tcp"),
-        Some(vec![PortBinding {
-            host_ip: Some("127.0.0.1".to_owned()),
-            host_port: Some(String::new()),
-        }]),
-    )]);
-    ContainerCreateBody {
-        image: Some(image.to_owned()),
-        env: Some(env),
-        host_config: Some(HostConfig {
-            readonly_rootfs: Some(true),
-            cap_drop: Some(vec!["ALL".to_owned()]),
-            security_opt: Some(vec!["no-new-privileges".to_owned()]),
-            port_bindings: Some(bindings),
-            tmpfs: Some(HashMap::from([(
-                "/tmp".to_owned(),
-                "rw,noexec,nosuid,size=16m".to_owned(),
-            )])),
-            pids_limit: Some(256),
-            memory: Some(256 * 1024 * 1024),
-            network_mode: Some(network.to_owned()),
-            ..Default::default()
-        }),
-        networking_config: Some(NetworkingConfig {
-            endpoints_config: Some(HashMap::from([(
-                network.to_owned(),
-                EndpointSettings::default(),
-            )])),
-        }),
-        ..Default::default()
-    }
-}
-
 /// Creates and starts a container, waits until `/readyz` answers 200, and returns its host port.
 async fn start(
     docker: &Docker,
@@ -301,24 +255,6 @@ async fn exited_early(docker: &Docker, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The host port the engine picked for the container's `port`.
-pub async fn published_port(docker: &Docker, name: &str, port: u16) -> anyhow::Result<u16> {
-    let inspected = docker
-        .inspect_container(name, None)
-        .await
-        .with_context(|| format!("inspecting {name}"))?;
-    let host_port = inspected
-        .network_settings
-        .and_then(|n| n.ports)
-        .and_then(|ports| ports.get(&format!("{port}/tcp")).cloned().flatten())
-        .and_then(|bindings| bindings.into_iter().find_map(|b| b.host_port))
-        .with_context(|| format!("{name} has no published port for {port}/tcp"))?;
-    host_port
-        .parse()
-        .with_context(|| format!("{name}'s published port `{host_port}` is not a number"))
-}
-
-/// Fails unless the container is configured as, and its processes run as, the app user.
 async fn confirm_non_root(docker: &Docker, name: &str) -> anyhow::Result<()> {
     let inspected = docker
         .inspect_container(name, None)
@@ -491,27 +427,4 @@ fn mint_token(secret: &str, user_id: &str) -> anyhow::Result<String> {
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .context("signing the check's token")
-}
-
-/// Prints a container's last 40 log lines to stderr (bounded: the engine gets 5 s to send them).
-pub async fn print_container_logs(docker: &Docker, name: &str) {
-    let options = LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .tail("40")
-        .build();
-    let mut logs = docker.logs(name, Some(options));
-    eprintln!("---- last log lines of {name}");
-    let collect = async {
-        while let Some(Ok(line)) = logs.next().await {
-            eprint!("{line}");
-        }
-    };
-    if tokio::time::timeout(Duration::from_secs(5), collect)
-        .await
-        .is_err()
-    {
-        eprintln!("(the engine did not send the logs within 5 s)");
-    }
-    eprintln!("---- end of {name}");
 }

@@ -9,9 +9,8 @@ pub mod check;
 pub mod context;
 pub mod derive;
 pub mod fastpath;
-mod prune;
+pub mod prune;
 pub mod push;
-pub mod scan;
 pub mod tags;
 
 use crate::catalog::{SERVICES, Service};
@@ -24,7 +23,7 @@ use bollard::{
 };
 use xshell::{Shell, cmd};
 
-use crate::project::{self, Outcome};
+use crate::project;
 
 /// Build the service images (static binaries in `scratch` images), optionally check and load them.
 #[derive(clap::Args)]
@@ -81,6 +80,23 @@ pub struct Built {
 }
 
 impl Images {
+    /// The default build with `--check`, on `engine` (or the local one): what the `images`
+    /// suite of `cargo xtask test` runs.
+    pub fn checked_release(engine: Option<String>) -> Self {
+        Self {
+            registry: None,
+            engine,
+            load: None,
+            build_profile: fastpath::BuildProfile::Release,
+            hermetic: false,
+            tag: None,
+            force: false,
+            check: true,
+            push: false,
+            prune: false,
+        }
+    }
+
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut revision = tags::Revision::current(sh)?;
@@ -92,7 +108,7 @@ impl Images {
             fastpath::build_static_binaries(sh, &SERVICES, self.build_profile)?;
         }
         let built = crate::runtime::block_on(async {
-            let docker = connect(self.engine.as_deref()).await?;
+            let docker = crate::engine::connect(self.engine.as_deref()).await?;
             let built = self.build_all(&docker, &revision).await?;
             if self.check {
                 check::run(&docker, &built).await?;
@@ -232,80 +248,6 @@ impl Images {
     }
 }
 
-/// The `images` suite of `cargo xtask test`: the default build plus `--check`, on the engine
-/// `DOCKER_HOST` names (or the local one). No engine is a skip outside CI, a failure in CI.
-pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
-    let engine = std::env::var("DOCKER_HOST").ok();
-    let reachable = crate::runtime::block_on(connect(engine.as_deref()))?;
-    if let Err(err) = reachable {
-        return project::skip_or_fail("images", &format!("no Docker Engine: {err:#}"));
-    }
-    let engine_for_proof = engine.clone();
-    let images = Images {
-        registry: None,
-        engine,
-        load: None,
-        build_profile: fastpath::BuildProfile::Release,
-        hermetic: false,
-        tag: None,
-        force: false,
-        check: true,
-        push: false,
-        prune: false,
-    };
-    images.run(sh)?;
-    prove_prune(sh, engine_for_proof.as_deref())?;
-    Ok(Outcome::Passed)
-}
-
-/// `--prune` against the real engine, under a prefix of its own so the developer's images are
-/// untouched: an extra tag of the image just built is removed, the current one kept.
-fn prove_prune(sh: &Shell, engine: Option<&str>) -> anyhow::Result<()> {
-    const PREFIX: &str = "prune-check.invalid";
-    let tag = current_tag(sh)?;
-    let [backend, _] = &SERVICES;
-    let current = format!("{}:{tag}", backend.image);
-    crate::runtime::block_on(async {
-        let docker = connect(engine).await?;
-        for stale_or_kept in ["stale", tag.as_str()] {
-            let options = TagImageOptionsBuilder::default()
-                .repo(&format!("{PREFIX}/{}", backend.image))
-                .tag(stale_or_kept)
-                .build();
-            docker
-                .tag_image(&current, Some(options))
-                .await
-                .with_context(|| format!("tagging {current} for the prune check"))?;
-        }
-        let pruned = prune::stale_tags(&docker, Some(PREFIX), &tag).await?;
-        let stale = format!("{PREFIX}/{}:stale", backend.image);
-        let kept = format!("{PREFIX}/{}:{tag}", backend.image);
-        anyhow::ensure!(
-            pruned.removed == [stale.clone()],
-            "prune removed {:?}, expected exactly {stale}",
-            pruned.removed
-        );
-        docker
-            .inspect_image(&kept)
-            .await
-            .with_context(|| format!("prune removed the current tag {kept}"))?;
-        docker
-            .inspect_image(&current)
-            .await
-            .with_context(|| format!("prune removed {current}, outside its prefix"))?;
-        docker
-            .remove_image(
-                &kept,
-                None::<bollard::query_parameters::RemoveImageOptions>,
-                None,
-            )
-            .await
-            .with_context(|| format!("removing {kept}"))?;
-        println!("    prune removed {stale} and kept {kept} and {current}");
-        anyhow::Ok(())
-    })?
-}
-
 fn report_prune(pruned: &prune::Pruned) {
     println!(
         "pruned {} earlier tag(s) of this project's images",
@@ -322,24 +264,6 @@ const HERMETIC_DOCKERFILE: &str = "deploy/docker/Dockerfile";
 /// The tag `cargo xtask images` gives the images of the current source state.
 pub fn current_tag(sh: &Shell) -> anyhow::Result<String> {
     Ok(tags::Revision::current(sh)?.tag)
-}
-
-/// Connects to the engine named by `engine` (or `DOCKER_HOST`, or the local socket) and agrees
-/// on an API version with it.
-pub async fn connect(engine: Option<&str>) -> anyhow::Result<Docker> {
-    let shown = engine.unwrap_or("the local socket (unix:///var/run/docker.sock)");
-    let docker = match engine {
-        Some(host) => Docker::connect_with_host(host),
-        None => Docker::connect_with_defaults(),
-    }
-    .with_context(|| format!("connecting to the Docker Engine at {shown}"))?;
-    let negotiated = tokio::time::timeout(std::time::Duration::from_secs(15), docker.negotiate_version())
-        .await
-        .with_context(|| format!("the Docker Engine at {shown} did not answer within 15 s"))?
-        .with_context(|| {
-            format!("the Docker Engine at {shown} is not reachable; start it, or point --engine/DOCKER_HOST at one")
-        })?;
-    Ok(negotiated)
 }
 
 /// The id and tags of an image built from a context with this digest, if the engine has one.

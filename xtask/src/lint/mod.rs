@@ -9,6 +9,7 @@
 
 mod checkov;
 mod consistency;
+pub mod dockerfiles;
 mod promtool;
 mod validate;
 mod values_doc;

@@ -16,7 +16,7 @@ use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
 use crate::{
-    images,
+    e2e,
     procs::free_port,
     project::{self, Outcome},
     runtime::block_on,
@@ -94,7 +94,7 @@ pub fn monitoring_suite(sh: &Shell) -> anyhow::Result<Outcome> {
 /// What both suites need: a Docker Engine with no stack of `up` on it, and PostgreSQL's
 /// binaries; `Some` is the suite's outcome when something is missing.
 fn unmet(suite: &str) -> anyhow::Result<Option<Outcome>> {
-    let docker = match block_on(images::connect(None))? {
+    let docker = match block_on(crate::engine::connect(None))? {
         Ok(docker) => docker,
         Err(err) => {
             return project::skip_or_fail(suite, &format!("no Docker Engine ({err:#})")).map(Some);
@@ -132,6 +132,8 @@ fn run_mode(
     let stack_file = work.join(format!("{name}.toml"));
     let report: PathBuf = work.join(format!("{name}.json"));
     let (ui, api) = (free_port()?.to_string(), free_port()?.to_string());
+    // A report left by an earlier run would name its failures as this run's.
+    let _ = std::fs::remove_file(&report);
     let steps = || -> anyhow::Result<()> {
         cmd!(
             sh,
@@ -146,7 +148,7 @@ fn run_mode(
         )
         .env(STACK_FILE_VARIABLE, &stack_file)
         .run()
-        .context("cargo xtask test-e2e")?;
+        .with_context(|| format!("cargo xtask test-e2e{}", e2e::failures_in_report(&report)))?;
         let text = std::fs::read_to_string(&report).context("reading the e2e report")?;
         let parsed: serde_json::Value =
             serde_json::from_str(&text).context("parsing the e2e report")?;

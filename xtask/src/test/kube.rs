@@ -205,13 +205,19 @@ fn lifecycle_steps(
     // The user's second command: the functional scenarios, and the metrics of both services
     // (the backend's read through the API server's pod proxy).
     let functional_report = bench.work.join(format!("{namespace}-functional.json"));
+    let _ = std::fs::remove_file(&functional_report);
     cmd!(
         sh,
         "{xtask} test-e2e --target kube --report {functional_report}"
     )
     .env(STACK_FILE_VARIABLE, &stack_file)
     .run()
-    .context("cargo xtask test-e2e --target kube")?;
+    .with_context(|| {
+        format!(
+            "cargo xtask test-e2e --target kube{}",
+            e2e::failures_in_report(&functional_report)
+        )
+    })?;
 
     let status = cmd!(sh, "{xtask} status")
         .env(STACK_FILE_VARIABLE, &stack_file)
@@ -278,6 +284,7 @@ fn lifecycle_steps(
     // The user's second command on this stack: each service replaced by a new image under
     // steady traffic (and, with two backends, one killed without warning).
     let report = bench.work.join(format!("{namespace}-e2e.json"));
+    let _ = std::fs::remove_file(&report);
     let modes: &[&str] = match upgrade {
         Upgrade::ZeroDowntime => &["--rolling", "--chaos"],
         Upgrade::WithOutage => &["--rolling"],
@@ -288,7 +295,13 @@ fn lifecycle_steps(
     )
     .env(STACK_FILE_VARIABLE, &stack_file)
     .run()
-    .context("cargo xtask test-e2e --rolling")?;
+    .with_context(|| {
+        format!(
+            "cargo xtask test-e2e {}{}",
+            modes.join(" "),
+            e2e::failures_in_report(&report)
+        )
+    })?;
     block_on(e2e::functional::check_marker(&stack_client, &marker, task))??;
 
     let started = Instant::now();

@@ -5,6 +5,7 @@
 mod api_schema;
 mod docker_e2e;
 mod fuzz;
+mod images;
 mod kube;
 
 use std::time::Instant;
@@ -80,12 +81,12 @@ fn suites() -> Vec<Suite> {
         Suite {
             name: "dockerfiles",
             about: "hadolint (no findings) and checkov (no failures) on the Dockerfiles",
-            run: crate::images::scan::dockerfiles,
+            run: crate::lint::dockerfiles::scan,
         },
         Suite {
             name: "images",
             about: "build the images on the Docker Engine and run `images --check`",
-            run: crate::images::suite,
+            run: images::suite,
         },
         Suite {
             name: "lint",
@@ -134,6 +135,9 @@ impl Test {
             .collect();
 
         let mut results = Vec::new();
+        // Why each failed suite failed, repeated under the table: a long run's log is often
+        // read from its end (CI keeps its tail), far below the suite's own output.
+        let mut failures = Vec::new();
         for suite in selected {
             println!("==> suite {}: {}", suite.name, suite.about);
             let started = Instant::now();
@@ -142,7 +146,10 @@ impl Test {
             match &outcome {
                 Ok(Outcome::Passed) => println!("==> suite {} passed in {seconds:.1}s", suite.name),
                 Ok(Outcome::Skipped) => println!("==> suite {} SKIPPED", suite.name),
-                Err(err) => println!("==> suite {} FAILED in {seconds:.1}s: {err:#}", suite.name),
+                Err(err) => {
+                    println!("==> suite {} FAILED in {seconds:.1}s: {err:#}", suite.name);
+                    failures.push((suite.name, format!("{err:#}")));
+                }
             }
             results.push((suite.name, outcome.ok(), seconds));
         }
@@ -164,6 +171,9 @@ impl Test {
             count(Some(Outcome::Skipped)),
         );
         println!("suites: {passed} passed, {failed} failed, {skipped} skipped");
+        for (name, why) in &failures {
+            println!("{name} failed: {why}");
+        }
         if failed > 0 {
             bail!("{failed} suite(s) failed");
         }

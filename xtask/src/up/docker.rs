@@ -70,7 +70,7 @@ pub struct Started {
 /// True when a Docker Engine answers within a second or two.
 pub fn engine_answers() -> bool {
     crate::runtime::block_on(async {
-        tokio::time::timeout(Duration::from_secs(3), images::connect(None))
+        tokio::time::timeout(Duration::from_secs(3), crate::engine::connect(None))
             .await
             .is_ok_and(|r| r.is_ok())
     })
@@ -103,7 +103,7 @@ pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Sta
         .context("building the images")?;
     let secret = super::secret::auth_secret()?;
     crate::runtime::block_on(async {
-        let docker = images::connect(None).await?;
+        let docker = crate::engine::connect(None).await?;
         ensure_network_and_volume(&docker).await?;
         // The server of a previous `up --postgres` keeps the data, as the volume does.
         let previous = super::state::Stack::load()?.and_then(|stack| stack.database);
@@ -144,7 +144,7 @@ pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Sta
             if let Some(server) = &database {
                 env.push(format!("DATABASE_URL={}", server.url("todo", "postgres")));
             }
-            let mut backend_config = images::check::locked_down_config(
+            let mut backend_config = crate::engine::locked_down_config(
                 &format!("{}:{tag}", backend.image),
                 backend.port,
                 NETWORK,
@@ -164,7 +164,7 @@ pub fn up(sh: &Shell, options: Options, timeout: Duration) -> anyhow::Result<Sta
                     monitoring::PROMETHEUS_PORT
                 ));
             }
-            let mut frontend_config = images::check::locked_down_config(
+            let mut frontend_config = crate::engine::locked_down_config(
                 &format!("{}:{tag}", frontend.image),
                 frontend.port,
                 NETWORK,
@@ -328,7 +328,7 @@ async fn monitoring_containers(
     )
     .await?;
     let mut prometheus =
-        images::check::locked_down_config(&prometheus_image, PROMETHEUS_PORT, NETWORK, Vec::new());
+        crate::engine::locked_down_config(&prometheus_image, PROMETHEUS_PORT, NETWORK, Vec::new());
     prometheus.cmd = Some(vec![
         format!("--config.file={}", config::PROMETHEUS_CONFIG),
         "--storage.tsdb.path=/prometheus".to_owned(),
@@ -343,7 +343,7 @@ async fn monitoring_containers(
         PROMETHEUS_PORT,
         ports.prometheus,
     );
-    let mut alertmanager = images::check::locked_down_config(
+    let mut alertmanager = crate::engine::locked_down_config(
         &alertmanager_image,
         ALERTMANAGER_PORT,
         NETWORK,
@@ -507,7 +507,7 @@ async fn start_and_wait(
     }
     for (name, port, path) in waits {
         if let Err(err) = wait_ready_at(port, path, timeout).await {
-            images::check::print_container_logs(docker, name).await;
+            crate::engine::print_container_logs(docker, name).await;
             return Err(err.context(format!("{name} did not become ready")));
         }
     }
@@ -567,7 +567,7 @@ fn alias(config: &mut bollard::models::ContainerCreateBody, name: &str) {
 
 pub fn down(purge: bool, database: Option<&crate::postgres::Server>) -> anyhow::Result<()> {
     crate::runtime::block_on(async {
-        let docker = images::connect(None).await?;
+        let docker = crate::engine::connect(None).await?;
         for name in [FRONTEND, BACKEND] {
             remove_container(&docker, name).await?;
         }
@@ -730,7 +730,7 @@ async fn wait_ready_at(port: u16, path: &str, timeout: Duration) -> anyhow::Resu
 /// `cargo xtask status` on the docker target: each container's state, health and restarts.
 pub fn status() -> anyhow::Result<()> {
     crate::runtime::block_on(async {
-        let docker = images::connect(None).await?;
+        let docker = crate::engine::connect(None).await?;
         println!(
             "{:<26} {:<10} {:<10} {:>8}  image",
             "container", "state", "health", "restarts"
@@ -765,7 +765,7 @@ pub fn status() -> anyhow::Result<()> {
 pub fn logs(service: Option<&str>, follow: bool, tail: u64) -> anyhow::Result<()> {
     use futures::StreamExt;
     crate::runtime::block_on(async {
-        let docker = images::connect(None).await?;
+        let docker = crate::engine::connect(None).await?;
         let mut names = Vec::new();
         for name in CONTAINERS {
             // The monitoring containers only when `up --monitoring` started them.

@@ -64,7 +64,7 @@ pub fn up(
     );
     let ui_url = cluster::deploy(sh, &release, None, timeout)?;
     let monitoring = if options.monitoring {
-        let docker = block_on(images::connect(None))??;
+        let docker = block_on(crate::engine::connect(None))??;
         Some(cluster::start_monitoring(
             sh,
             &docker,
@@ -86,7 +86,7 @@ pub fn up(
 /// `<binary>.image.digest=sha256:…` for each service (the chart's values are named after the
 /// binaries): the registry digest of `registry/image:tag` as the engine recorded it when pushing.
 async fn pushed_digests(registry: &str, tag: &str) -> anyhow::Result<Vec<String>> {
-    let docker = images::connect(None).await?;
+    let docker = crate::engine::connect(None).await?;
     let mut pinned = Vec::new();
     for service in &crate::catalog::SERVICES {
         let digest = pushed_digest(&docker, registry, service.image, tag).await?;

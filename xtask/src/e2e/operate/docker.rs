@@ -18,7 +18,7 @@ use futures::StreamExt;
 use super::Rolled;
 use crate::{
     catalog::{SERVICES, Service},
-    images::{self, derive},
+    images::derive,
     postgres::Server,
     up::{
         docker::{
@@ -41,7 +41,7 @@ const READY_WITHIN: Duration = Duration::from_secs(120);
 impl DockerStack {
     pub async fn connect(stack: &Stack) -> anyhow::Result<Self> {
         Ok(Self {
-            docker: images::connect(None).await?,
+            docker: crate::engine::connect(None).await?,
             database: stack.database.clone(),
         })
     }
@@ -128,9 +128,9 @@ impl DockerStack {
                 .start_container(&next, None)
                 .await
                 .with_context(|| format!("starting {next}"))?;
-            let port = images::check::published_port(&self.docker, &next, service.port).await?;
+            let port = crate::engine::published_port(&self.docker, &next, service.port).await?;
             if let Err(err) = wait_ready(port, READY_WITHIN).await {
-                images::check::print_container_logs(&self.docker, &next).await;
+                crate::engine::print_container_logs(&self.docker, &next).await;
                 return Err(err.context(format!("{new_image} did not become ready")));
             }
             anyhow::Ok(port)
@@ -206,7 +206,7 @@ impl DockerStack {
 
     /// The status the backend's own `/readyz` answers (through its published port).
     pub async fn backend_readiness(&self) -> anyhow::Result<u16> {
-        let port = images::check::published_port(&self.docker, BACKEND, SERVICES[0].port).await?;
+        let port = crate::engine::published_port(&self.docker, BACKEND, SERVICES[0].port).await?;
         let response = reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/readyz"))
             .timeout(Duration::from_secs(5))
@@ -218,7 +218,7 @@ impl DockerStack {
 
     /// The backend's `/metrics` text (through its published port).
     pub async fn backend_metrics(&self) -> anyhow::Result<Vec<String>> {
-        let port = images::check::published_port(&self.docker, BACKEND, SERVICES[0].port).await?;
+        let port = crate::engine::published_port(&self.docker, BACKEND, SERVICES[0].port).await?;
         let text = reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/metrics"))
             .timeout(Duration::from_secs(5))

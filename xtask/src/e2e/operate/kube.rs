@@ -20,7 +20,7 @@ use super::Rolled;
 use crate::{
     catalog::Service,
     helm::{release::Cluster, release::Release},
-    images::{self, derive, push},
+    images::{derive, push},
     kube as cluster_api,
     runtime::block_on,
     up::{
@@ -128,7 +128,7 @@ impl KubeStack {
                 let base = format!("{registry}/{}:{current_tag}", service.image);
                 let new_image = format!("{registry}/{}:{new_tag}", service.image);
                 let digest = block_on(async {
-                    let docker = images::connect(None).await?;
+                    let docker = crate::engine::connect(None).await?;
                     derive::derive(&docker, &base, &new_image, &new_image).await?;
                     push::push(&docker, &new_image).await?;
                     crate::up::kube::pushed_digest(&docker, registry, service.image, &new_tag).await
