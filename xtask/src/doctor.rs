@@ -4,7 +4,7 @@
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use crate::{project, pytools};
+use crate::pytools;
 
 /// Check (and with --install, install) the tools the project uses.
 #[derive(clap::Args)]
@@ -157,7 +157,7 @@ impl Doctor {
                 }
             }
         }
-        let postgres = project::postgres_bin_dir();
+        let postgres = todo_pg_launcher::bin_dir();
         match &postgres {
             Some(dir) => println!("ok       {:<13} {}", "postgres", dir.display()),
             None => {

@@ -1,12 +1,12 @@
-//! A throwaway PostgreSQL server for the benchmarks and the Kubernetes suite, started from the
-//! installed binaries (as the `postgres` user when we are root: the server refuses to run as
-//! root).
+//! A throwaway PostgreSQL server for the benchmarks, the Kubernetes suite and `up --postgres`,
+//! with the policy they share (trust for the named networks, a free port, a server `up` can
+//! hand over to a later process); the programs themselves run through `todo_pg_launcher`, as
+//! the test kit's servers do.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-
-use crate::project;
+use anyhow::Context;
+use todo_pg_launcher::Programs;
 
 /// A running PostgreSQL cluster in a scratch folder; stopped on drop (unless
 /// [`Throwaway::keep`] hands it over to a stack that outlives this process).
@@ -48,41 +48,14 @@ impl Throwaway {
     /// initdb + start on a free port, trust auth for 127.0.0.1 and `access`'s networks (a
     /// throwaway server: no password, never reachable beyond them).
     pub fn start(work: &Path, access: &Access) -> anyhow::Result<Self> {
-        let bin = project::postgres_bin_dir().context(
-            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
-        )?;
+        let programs = Programs::find()?;
         let root = work.join("postgres");
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).context("creating the PostgreSQL folder")?;
+        programs.give_to_postgres(&root)?;
         let data = root.join("data");
-        if running_as_root() {
-            run(
-                &[
-                    "chown",
-                    "-R",
-                    "postgres:postgres",
-                    &root.display().to_string(),
-                ],
-                false,
-            )?;
-        }
-        let initdb = bin.join("initdb").display().to_string();
-        let data_arg = data.display().to_string();
-        run(
-            &[
-                &initdb,
-                "-D",
-                &data_arg,
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-            true,
-        )
-        .context("initdb")?;
-        let server = Server::configure(bin, data, access)?;
+        programs.initdb(&data, &["--auth=trust"])?;
+        let server = Server::configure(programs.bin().to_owned(), data, access)?;
         server.start()?;
         Ok(Self { server })
     }
@@ -94,10 +67,8 @@ impl Throwaway {
         if !data.join("PG_VERSION").exists() {
             return Ok(None);
         }
-        let bin = project::postgres_bin_dir().context(
-            "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
-        )?;
-        let server = Server::configure(bin, data, access)?;
+        let programs = Programs::find()?;
+        let server = Server::configure(programs.bin().to_owned(), data, access)?;
         server.start()?;
         Ok(Some(server))
     }
@@ -167,73 +138,31 @@ impl Server {
         })
     }
 
+    fn programs(&self) -> Programs {
+        Programs::at(self.bin.clone())
+    }
+
     /// `pg_ctl start`, waiting up to 30 s for the server to accept connections.
     pub fn start(&self) -> anyhow::Result<()> {
-        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
-        let data = self.data.display().to_string();
-        let log = self.log().display().to_string();
-        run(
-            &[
-                &pg_ctl,
-                "-D",
-                &data,
-                "-o",
-                &self.options,
-                "-l",
-                &log,
-                "-w",
-                "-t",
-                "30",
-                "start",
-            ],
-            true,
-        )
-        .with_context(|| format!("starting PostgreSQL (its log: {log})"))
+        let log = self.data.with_file_name("server.log");
+        self.programs().start(&self.data, &self.options, &log)
     }
 
     /// `pg_ctl stop -m fast`: open sessions are ended, the server is down when this returns.
     pub fn stop(&self) -> anyhow::Result<()> {
-        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
-        let data = self.data.display().to_string();
-        run(&[&pg_ctl, "-D", &data, "-m", "fast", "-w", "stop"], true)
-            .context("stopping PostgreSQL")
+        self.programs().stop(&self.data, "fast")
     }
 
     /// Whether the server runs (`pg_ctl status`).
     pub fn is_running(&self) -> bool {
-        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
-        let data = self.data.display().to_string();
-        run(&[&pg_ctl, "-D", &data, "status"], true).is_ok()
+        self.programs().is_running(&self.data)
     }
 
-    fn log(&self) -> PathBuf {
-        self.data.with_file_name("server.log")
-    }
-
-    /// Creates a database.
+    /// Creates a database, through the socket in the server's folder: its TCP addresses may
+    /// not be this machine's source address towards itself (a bridge's gateway, say).
     pub fn create_database(&self, name: &str) -> anyhow::Result<()> {
-        let createdb = self.bin.join("createdb").display().to_string();
-        run(
-            &[
-                &createdb,
-                // The socket folder: the server's TCP addresses may not be this machine's
-                // source address towards itself (a bridge's gateway, say).
-                "-h",
-                &self
-                    .data
-                    .parent()
-                    .unwrap_or(&self.data)
-                    .display()
-                    .to_string(),
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                name,
-            ],
-            true,
-        )
-        .with_context(|| format!("creating database {name}"))
+        let socket_dir = self.data.parent().unwrap_or(&self.data);
+        self.programs().createdb(socket_dir, self.port, name)
     }
 
     /// A URL for `database` with the given scheme (`postgres`, `postgresql+psycopg`).
@@ -246,36 +175,4 @@ impl Drop for Throwaway {
     fn drop(&mut self) {
         let _ = self.server.stop();
     }
-}
-
-fn running_as_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
-/// Runs a program; `as_postgres` switches to the postgres user when we are root.
-fn run(argv: &[&str], as_postgres: bool) -> anyhow::Result<()> {
-    let mut command = if as_postgres && running_as_root() {
-        let mut c = std::process::Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).args(argv);
-        c
-    } else {
-        let mut c = std::process::Command::new(argv[0]);
-        c.args(&argv[1..]);
-        c
-    };
-    let output = command
-        .output()
-        .with_context(|| format!("running {}", argv[0]))?;
-    if !output.status.success() {
-        bail!(
-            "{} failed with {}: {}",
-            argv[0],
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(())
 }

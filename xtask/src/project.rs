@@ -70,22 +70,3 @@ pub enum Outcome {
     Passed,
     Skipped,
 }
-
-/// The folder with PostgreSQL's server programs (`initdb`, `postgres`), if installed.
-pub fn postgres_bin_dir() -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("PG_BIN_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    // The newest installed major version, compared as numbers (16 is newer than 9).
-    std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|dir| dir.join("bin").join("initdb").exists())
-        .max_by_key(|dir| {
-            dir.file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.split('.').next()?.parse::<u32>().ok())
-                .unwrap_or(0)
-        })
-        .map(|dir| dir.join("bin"))
-}

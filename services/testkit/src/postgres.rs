@@ -1,9 +1,9 @@
 //! Real PostgreSQL for tests: `TEST_DATABASE_URL` if set, else a throwaway server started from
 //! the installed binaries (once per test process), with a fresh database per test.
 //!
-//! The server programs refuse to run as root, so when the tests run as root they are started
-//! as the `postgres` user through `runuser`. A watchdog shell stops the shared server and
-//! removes its folder when the test process exits, however it exits.
+//! The programs run through `todo_pg_launcher` (as the `postgres` user when the tests run as
+//! root). A watchdog shell stops the shared server and removes its folder when the test
+//! process exits, however it exits.
 
 use std::{
     net::TcpListener,
@@ -14,6 +14,7 @@ use std::{
 };
 
 use sqlx::{Connection, PgConnection};
+use todo_pg_launcher::{Programs, run};
 
 /// The command that installs what these tests need, for error messages.
 pub const INSTALL_HINT: &str = "install PostgreSQL (`sudo apt-get install -y postgresql`) or set TEST_DATABASE_URL to a server \
@@ -74,13 +75,16 @@ impl PrivateServer {
     /// Stops the server (fast shutdown: open connections are cut).
     pub fn stop(&self) {
         self.local
-            .pg_ctl(&["stop", "-m", "fast", "-w", "-t", "30"])
-            .unwrap_or_else(|e| panic!("{e}"));
+            .programs
+            .stop(&self.local.data_dir(), "fast")
+            .unwrap_or_else(|e| panic!("{e:#}"));
     }
 
     /// Starts the stopped server again on the same port.
     pub fn restart(&self) {
-        self.local.start_server().unwrap_or_else(|e| panic!("{e}"));
+        self.local
+            .start_server()
+            .unwrap_or_else(|e| panic!("{e:#}"));
     }
 
     pub fn port(&self) -> u16 {
@@ -92,7 +96,8 @@ impl Drop for PrivateServer {
     fn drop(&mut self) {
         let _ = self
             .local
-            .pg_ctl(&["stop", "-m", "immediate", "-w", "-t", "10"]);
+            .programs
+            .stop(&self.local.data_dir(), "immediate");
         let _ = std::fs::remove_dir_all(&self.local.dir);
     }
 }
@@ -170,10 +175,9 @@ fn replace_database(admin_url: &str, database: &str) -> String {
 /// A server started from the installed binaries in a temporary folder.
 #[derive(Debug)]
 struct LocalServer {
-    bin: PathBuf,
+    programs: Programs,
     dir: PathBuf,
     port: u16,
-    as_postgres_user: bool,
     /// TLS on, and a password required over TCP.
     tls: bool,
 }
@@ -187,50 +191,39 @@ impl LocalServer {
     }
 
     fn start_with(tls: bool) -> Result<Self, String> {
-        let bin = bin_dir().ok_or("no PostgreSQL server binaries (initdb, pg_ctl) found")?;
-        let as_postgres_user = running_as_root();
+        Self::start_inner(tls).map_err(|e| format!("{e:#}"))
+    }
+
+    fn start_inner(tls: bool) -> anyhow::Result<Self> {
+        let programs = Programs::find()?;
         let dir = tempfile::Builder::new()
             .prefix("todo-test-pg-")
             .tempdir()
-            .map_err(|e| format!("creating a temporary folder: {e}"))?
+            .map_err(|e| anyhow::anyhow!("creating a temporary folder: {e}"))?
             .keep();
-        if as_postgres_user {
-            run(
-                Command::new("chown").arg("postgres:postgres").arg(&dir),
-                "chown the test folder",
-            )?;
-        }
-        let port = free_port()?;
+        programs.give_to_postgres(&dir)?;
         let server = Self {
-            bin,
+            programs,
             dir,
-            port,
-            as_postgres_user,
+            port: free_port()?,
             tls,
         };
-        let data = server.data_dir();
-        let mut initdb = server.command("initdb");
-        initdb.arg("-D").arg(&data).args([
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--no-instructions",
-        ]);
+        let mut auth = Vec::new();
         if tls {
             let password_file = server.dir.join("password");
             std::fs::write(&password_file, TLS_SERVER_PASSWORD)
-                .map_err(|e| format!("writing the password file: {e}"))?;
-            server.give_to_postgres(&password_file)?;
-            initdb
-                .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
-                .arg(format!("--pwfile={}", password_file.display()));
+                .map_err(|e| anyhow::anyhow!("writing the password file: {e}"))?;
+            server.programs.give_to_postgres(&password_file)?;
+            auth.extend([
+                "--auth-local=trust".to_owned(),
+                "--auth-host=scram-sha-256".to_owned(),
+                format!("--pwfile={}", password_file.display()),
+            ]);
             server.make_certificate()?;
         } else {
-            initdb.arg("--auth=trust");
+            auth.push("--auth=trust".to_owned());
         }
-        run(&mut initdb, "initdb")?;
+        server.programs.initdb(&server.data_dir(), &auth)?;
         server.start_server()?;
         Ok(server)
     }
@@ -251,7 +244,7 @@ impl LocalServer {
     }
 
     /// A self-signed certificate for `localhost`, valid for a day.
-    fn make_certificate(&self) -> Result<(), String> {
+    fn make_certificate(&self) -> anyhow::Result<()> {
         let (cert, key) = (self.dir.join("server.crt"), self.dir.join("server.key"));
         let mut openssl = Command::new("openssl");
         openssl
@@ -276,25 +269,15 @@ impl LocalServer {
             .arg("-out")
             .arg(&cert);
         run(&mut openssl, "openssl (making a test certificate)")?;
-        self.give_to_postgres(&cert)?;
-        self.give_to_postgres(&key)?;
+        self.programs.give_to_postgres(&cert)?;
+        self.programs.give_to_postgres(&key)?;
         run(
             Command::new("chmod").arg("600").arg(&key),
             "chmod the test key",
         )
     }
 
-    fn give_to_postgres(&self, path: &std::path::Path) -> Result<(), String> {
-        if self.as_postgres_user {
-            run(
-                Command::new("chown").arg("postgres:postgres").arg(path),
-                "chown a test file",
-            )?;
-        }
-        Ok(())
-    }
-
-    fn start_server(&self) -> Result<(), String> {
+    fn start_server(&self) -> anyhow::Result<()> {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections=300",
@@ -309,43 +292,18 @@ impl LocalServer {
         } else {
             options
         };
-        let log = self.dir.join("server.log");
-        let log = log.to_string_lossy();
-        self.pg_ctl(&["start", "-w", "-t", "30", "-l", &log, "-o", &options])
-    }
-
-    fn pg_ctl(&self, args: &[&str]) -> Result<(), String> {
-        let mut command = self.command("pg_ctl");
-        command.arg("-D").arg(self.data_dir()).args(args);
-        run(&mut command, "pg_ctl")
-    }
-
-    /// A server program, run as the `postgres` user when we are root.
-    fn command(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
-        if self.as_postgres_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(path);
-            command
-        } else {
-            Command::new(path)
-        }
+        self.programs
+            .start(&self.data_dir(), &options, &self.dir.join("server.log"))
     }
 
     /// Spawns a watchdog that stops the server and deletes its folder once this process is
     /// gone (the shared server lives in a static and is never dropped).
     fn watch_parent_process(&self) -> Result<(), String> {
-        let stop = {
-            let command = self.command("pg_ctl");
-            let mut words: Vec<String> = vec![command.get_program().to_string_lossy().into_owned()];
-            words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
-            words.join(" ")
-        };
+        let stop = self.programs.immediate_stop_words(&self.data_dir());
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             {stop} -D {data} stop -m immediate -w -t 10 >/dev/null 2>&1; rm -rf {dir}",
+             {stop} >/dev/null 2>&1; rm -rf {dir}",
             pid = std::process::id(),
-            data = self.data_dir().display(),
             dir = self.dir.display(),
         );
         Command::new("sh")
@@ -359,53 +317,11 @@ impl LocalServer {
     }
 }
 
-/// `PG_BIN_DIR`, or the newest `/usr/lib/postgresql/<version>/bin` with `initdb`.
-fn bin_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PG_BIN_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
-            let bin = entry.path().join("bin");
-            bin.join("initdb").exists().then_some((version, bin))
-        })
-        .collect();
-    candidates.sort();
-    candidates.pop().map(|(_, bin)| bin)
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
-fn free_port() -> Result<u16, String> {
+fn free_port() -> anyhow::Result<u16> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| format!("finding a free port: {e}"))
-}
-
-fn run(command: &mut Command, what: &str) -> Result<(), String> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{what} cannot start: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed ({}): {}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
+        .map_err(|e| anyhow::anyhow!("finding a free port: {e}"))
 }
 
 #[cfg(test)]

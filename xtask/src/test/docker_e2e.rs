@@ -108,7 +108,7 @@ fn unmet(suite: &str) -> anyhow::Result<Option<Outcome>> {
         )
         .map(Some);
     }
-    if project::postgres_bin_dir().is_none() {
+    if todo_pg_launcher::bin_dir().is_none() {
         return project::skip_or_fail(
             suite,
             "PostgreSQL server binaries are not installed: apt-get install -y postgresql",
