@@ -176,3 +176,48 @@ impl Drop for Throwaway {
         let _ = self.server.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The life `up --postgres` gives a server, on a real one: started, a database made, handed
+    /// over (still running after the `Throwaway` is gone), stopped, reopened from its files
+    /// with the data kept, and stopped again. Skipped loudly without PostgreSQL outside CI.
+    #[test]
+    fn a_kept_server_outlives_its_launcher_and_reopens_with_its_databases() {
+        if todo_pg_launcher::bin_dir().is_none() {
+            assert!(
+                !crate::project::in_ci(),
+                "{}",
+                todo_pg_launcher::INSTALL_HINT
+            );
+            eprintln!("!!!! SKIPPED: {}", todo_pg_launcher::INSTALL_HINT);
+            return;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let access = Access::loopback();
+        let throwaway = Throwaway::start(work.path(), &access).unwrap();
+        throwaway.create_database("kept").unwrap();
+        assert!(throwaway.url("kept", "postgres").ends_with("/kept"));
+        let server = throwaway.keep();
+        assert!(server.is_running(), "keep must not stop the server");
+        server.stop().unwrap();
+        assert!(!server.is_running());
+
+        let reopened = Throwaway::reopen(work.path(), &access).unwrap().unwrap();
+        assert!(reopened.is_running());
+        let again = reopened.create_database("kept").unwrap_err();
+        assert!(
+            format!("{again:#}").contains("already exists"),
+            "the database made before the stop is there: {again:#}"
+        );
+        reopened.stop().unwrap();
+        assert!(
+            Throwaway::reopen(&work.path().join("elsewhere"), &access)
+                .unwrap()
+                .is_none()
+        );
+    }
+}
