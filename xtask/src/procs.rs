@@ -1,6 +1,11 @@
-//! Servers run as background processes (by `bench` and `up --target local`): started with
-//! their output in a log file, waited for, measured, and stopped with their whole process tree
-//! (uvicorn forks workers).
+//! Servers run as background processes (by `bench`, `lint` and `up --target local`): started
+//! with their output in a log file, waited for, measured, and stopped with their whole process
+//! tree (uvicorn forks workers).
+//!
+//! They stay in the xtask's process group on purpose: a Ctrl-C at the terminal reaches the
+//! whole foreground group, so a benchmark interrupted before it could clean up leaves no server
+//! behind. In a group of their own they would outlive an interrupted xtask. So the tree is read
+//! from /proc (also what the memory sampler adds up) and signalled pid by pid.
 
 use std::{
     path::{Path, PathBuf},
@@ -12,6 +17,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use rustix::process::{Pid, Signal, kill_process};
 
 /// A running server process and where it listens.
 pub struct Server {
@@ -107,26 +113,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         // SIGTERM the tree (uvicorn's master stops its workers), then make sure.
         let tree = process_tree(&self.handle.pids());
-        for pid in &tree {
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-        }
+        signal_each(&tree, Signal::TERM);
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline
-            && tree
-                .iter()
-                .any(|pid| Path::new(&format!("/proc/{pid}")).exists())
-        {
+        while Instant::now() < deadline && tree.iter().any(|pid| is_alive(*pid)) {
             std::thread::sleep(Duration::from_millis(50));
         }
-        for pid in process_tree(&self.handle.pids()) {
-            let _ = std::process::Command::new("kill")
-                .arg("-KILL")
-                .arg(pid.to_string())
-                .status();
-        }
+        // Those of the first reading too: a child whose parent is gone now has another parent
+        // (init) and would no longer be found from the roots.
+        let mut rest = process_tree(&self.handle.pids());
+        rest.extend(tree.iter().filter(|pid| is_alive(**pid)));
+        signal_each(&rest, Signal::KILL);
         let _ = self.handle.kill();
     }
 }
@@ -147,6 +143,25 @@ impl MemorySampler {
         }
         self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
     }
+}
+
+/// Sends `signal` to each of `pids`; one already gone is skipped.
+fn signal_each(pids: &[u32], signal: Signal) {
+    for pid in pids
+        .iter()
+        .filter_map(|pid| Pid::from_raw(i32::try_from(*pid).ok()?))
+    {
+        let _ = kill_process(pid, signal);
+    }
+}
+
+/// Whether `pid` still exists (a zombie not yet reaped counts as gone).
+fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, after)| after.split_whitespace().next())
+            .is_some_and(|state| state != "Z")
+    })
 }
 
 /// `roots` and all their descendants, read from /proc.
@@ -220,5 +235,32 @@ mod tests {
             "{text}"
         );
         assert!(server.log_tail().contains("to-stderr"));
+    }
+
+    /// Dropping a server stops its children too (uvicorn's workers), a child that ignores
+    /// SIGTERM included.
+    #[test]
+    fn dropping_a_server_stops_its_whole_process_tree() {
+        let work = tempfile::tempdir().unwrap();
+        let log = work.path().join("server.log");
+        let script = "sleep 300 & (trap '' TERM; sleep 300) & wait";
+        let server = Server::start("tree", duct::cmd!("sh", "-c", script), 1, &log).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut tree = process_tree(&server.handle.pids());
+        while tree.len() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            tree = process_tree(&server.handle.pids());
+        }
+        assert!(tree.len() >= 3, "sh and its two sleeps: {tree:?}");
+        assert!(tree.iter().all(|pid| is_alive(*pid)));
+        drop(server);
+        // SIGKILL is delivered when the process is next scheduled: a bounded wait for that.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut alive: Vec<_> = tree.iter().filter(|pid| is_alive(**pid)).collect();
+        while !alive.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            alive.retain(|pid| is_alive(**pid));
+        }
+        assert!(alive.is_empty(), "still running after the drop: {alive:?}");
     }
 }
