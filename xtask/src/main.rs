@@ -24,6 +24,7 @@ mod pytools;
 mod runtime;
 mod status;
 mod test;
+mod tokens;
 mod up;
 
 use clap::{Parser, Subcommand};

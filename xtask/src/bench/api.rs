@@ -78,7 +78,7 @@ impl Api {
             connections: self.connections,
             seconds: self.seconds,
         };
-        let secret = super::throwaway_secret();
+        let secret = crate::tokens::random_secret();
         let run = Run {
             sh,
             work: &work,
@@ -211,7 +211,7 @@ pub(super) async fn seed_list(
     tasks: u32,
 ) -> anyhow::Result<(String, String)> {
     let user = "bench-user";
-    let token = super::mint_token(secret, user)?;
+    let token = crate::tokens::mint_token(secret, user, super::TOKEN_LIFETIME)?;
     let url = format!("{}/api/{user}/tasks", server.base_url);
     for n in 1..=tasks {
         let body = serde_json::json!({ "title": format!("Benchmark task {n}"), "description": "seeded by cargo xtask bench" });

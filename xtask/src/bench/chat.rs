@@ -29,7 +29,7 @@ impl Chat {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).context("creating target/bench/chat")?;
         let backend = super::shipped_backend(sh)?;
-        let secret = super::throwaway_secret();
+        let secret = crate::tokens::random_secret();
         let port = free_port()?;
         let database_url = format!("sqlite://{}", work.join("chat.db").display());
         let expression = super::backend_command(&backend, port, &database_url, &secret)
@@ -47,7 +47,7 @@ impl Chat {
         let mut users = Vec::new();
         for n in 0..self.users {
             let user = format!("chat-bench-{n}");
-            let token = super::mint_token(secret, &user)?;
+            let token = crate::tokens::mint_token(secret, &user, super::TOKEN_LIFETIME)?;
             let (client, base, rounds) = (client.clone(), server.base_url.clone(), self.rounds);
             users.push(tokio::spawn(async move {
                 one_user(client, base, user, token, rounds).await

@@ -102,7 +102,7 @@ impl Latency {
             Some(Peer::prepare(sh, self.peer_dir.clone())?)
         };
         let store = Store::open(&work, self.db)?;
-        let secret = super::throwaway_secret();
+        let secret = crate::tokens::random_secret();
         let mut climbs = Vec::new();
         for round in 1..=self.runs {
             println!("==> round {round} of {}", self.runs);
@@ -269,7 +269,7 @@ impl Latency {
         let mut users = Vec::new();
         for n in 0..self.chat_users {
             let id = format!("latency-{prefix}-{n}");
-            let token = super::mint_token(secret, &id)?;
+            let token = crate::tokens::mint_token(secret, &id, super::TOKEN_LIFETIME)?;
             let reply = chat_turn(
                 client,
                 &server.base_url,

@@ -20,6 +20,9 @@ use xshell::Shell;
 use crate::catalog::SERVICES;
 use crate::images::fastpath;
 
+/// How long the benchmarks' tokens are valid: longer than any run.
+const TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Measure the backend against the peer, or the chat engine under concurrent users.
 #[derive(clap::Args)]
 pub struct Bench {
@@ -100,31 +103,4 @@ fn backend_command(
         .env("BIND", "127.0.0.1")
         .env("DATABASE_URL", database_url)
         .env("BETTER_AUTH_SECRET", secret)
-}
-
-/// A secret for the servers under test only; generated per run, never stored.
-fn throwaway_secret() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("bench-only-{nanos:032x}-{:08x}", std::process::id())
-}
-
-/// An HS256 token for `user_id`, valid for an hour.
-fn mint_token(secret: &str, user_id: &str) -> anyhow::Result<String> {
-    use anyhow::Context;
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("reading the clock")?
-        .as_secs()
-        + 3600;
-    let claims = serde_json::json!({ "sub": user_id, "exp": exp });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .context("minting a bench token")
 }

@@ -9,7 +9,7 @@ mod external;
 
 use std::{
     collections::HashMap,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail, ensure};
@@ -23,12 +23,12 @@ use bollard::{
     },
 };
 use futures::StreamExt;
-use rand::{Rng, distr::Alphanumeric};
 
 use super::{Built, fastpath::APP_UID_GID};
 use crate::catalog::Service;
 use crate::engine::{locked_down_config, print_container_logs, published_port};
 use crate::http;
+use crate::tokens::{mint_token, random_secret, random_text};
 
 /// How long a container may take to answer `/readyz` before the check gives up.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +43,9 @@ fn check_client() -> anyhow::Result<reqwest::Client> {
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// The label on everything the check creates, so leftovers can be found by hand.
 const CHECK_LABEL: &str = "dev.todo-chatbot.check";
+
+/// How long the check's tokens are valid: the check takes about a minute.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(600);
 
 /// Runs the check for the backend and frontend images in `built`.
 pub async fn run(docker: &Docker, built: &[Built]) -> anyhow::Result<()> {
@@ -75,9 +78,9 @@ async fn exercise(
     created: &mut Created,
 ) -> anyhow::Result<()> {
     let client = check_client()?;
-    let secret = random_text(48);
+    let secret = random_secret();
     let user_id = format!("image-check-{run_id}");
-    let token = mint_token(&secret, &user_id)?;
+    let token = mint_token(&secret, &user_id, TOKEN_LIFETIME)?;
     let title = format!("image check {run_id}");
 
     let network = format!("todo-check-{run_id}");
@@ -393,38 +396,4 @@ fn report_cleanup(
             "warning: removing the {kind} {name} timed out; remove it with `docker {kind} rm {name}`"
         ),
     }
-}
-
-fn random_text(length: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(length)
-        .map(char::from)
-        .collect()
-}
-
-/// An HS256 token for `user_id`, valid for ten minutes, as the backend's shared-secret mode expects.
-fn mint_token(secret: &str, user_id: &str) -> anyhow::Result<String> {
-    #[derive(serde::Serialize)]
-    struct Claims<'a> {
-        sub: &'a str,
-        iat: u64,
-        exp: u64,
-    }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("reading the clock")?
-        .as_secs();
-    let claims = Claims {
-        sub: user_id,
-        iat: now,
-        exp: now + 600,
-    };
-    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .context("signing the check's token")
 }

@@ -88,7 +88,7 @@ fn run_against(
         std::fs::remove_dir_all(&work).with_context(|| format!("clearing {}", work.display()))?;
     }
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let secret = crate::up::secret::random_secret();
+    let secret = crate::tokens::random_secret();
     let api_port = procs::free_port()?;
     let backend = Server::start(
         "backend",

@@ -4,7 +4,6 @@
 use std::{io::Write, os::unix::fs::OpenOptionsExt, path::PathBuf};
 
 use anyhow::Context;
-use rand::{Rng, distr::Alphanumeric};
 
 use crate::project;
 
@@ -15,15 +14,6 @@ fn path() -> PathBuf {
         .join("auth-secret")
 }
 
-/// A new random secret of 48 letters and digits (about 285 bits).
-pub fn random_secret() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect()
-}
-
 /// Reads the kept secret, or makes and keeps a new one.
 pub fn auth_secret() -> anyhow::Result<String> {
     let path = path();
@@ -32,7 +22,7 @@ pub fn auth_secret() -> anyhow::Result<String> {
     {
         return Ok(text.trim().to_owned());
     }
-    let secret = random_secret();
+    let secret = crate::tokens::random_secret();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -18,9 +18,10 @@ use bollard::{
 };
 use futures::StreamExt;
 
-use super::{CHECK_LABEL, Created, locked_down, mint_token, random_text, start, stop};
+use super::{CHECK_LABEL, Created, TOKEN_LIFETIME, locked_down, start, stop};
 use crate::http;
 use crate::images::Built;
+use crate::tokens::{mint_token, random_secret};
 
 /// Where the chart mounts its Secret (`secrets.mountPath`).
 const SECRETS_DIR: &str = "/var/run/secrets/todo-chatbot";
@@ -40,7 +41,7 @@ pub async fn check(
     run_id: &str,
     created: &mut Created,
 ) -> anyhow::Result<()> {
-    let secret = random_text(48);
+    let secret = random_secret();
     let secrets = create_volume(
         docker,
         &format!("todo-check-{run_id}-secrets"),
@@ -72,7 +73,7 @@ pub async fn check(
     }
     let port = start(docker, backend.service, &name, config, created).await?;
     let user_id = format!("image-check-{run_id}-external");
-    let token = mint_token(&secret, &user_id)?;
+    let token = mint_token(&secret, &user_id, TOKEN_LIFETIME)?;
     let list = http::get(
         &super::check_client()?,
         &format!("http://127.0.0.1:{port}/api/{user_id}/tasks"),
