@@ -17,6 +17,7 @@ mod lint;
 mod logs;
 mod manifests;
 mod monitoring;
+mod poll;
 mod postgres;
 mod procs;
 mod project;

@@ -32,6 +32,7 @@ use crate::{
         api::{Prometheus, alertmanager_alerts},
         rules::ChartRules,
     },
+    poll,
     runtime::block_on,
     up::state::Stack as Recorded,
 };
@@ -101,7 +102,7 @@ fn fresh_start(
     operator.restart_prometheus()?;
     let restarted = Instant::now();
     block_on(async {
-        poll(VISIBLE_WITHIN, "Prometheus to answer /-/ready", || async {
+        poll::until(VISIBLE_WITHIN, "Prometheus to answer /-/ready", || async {
             Ok(prometheus.is_ready().await.then_some(()))
         })
         .await
@@ -123,7 +124,7 @@ fn fresh_start(
     );
 
     let targets_up = block_on(async {
-        poll(
+        poll::until(
             VISIBLE_WITHIN.saturating_sub(restarted.elapsed()),
             "every target to be up",
             || async {
@@ -163,7 +164,7 @@ fn fresh_start(
     .expect(201)?;
     let sent = Instant::now();
     block_on(async {
-        poll(
+        poll::until(
             VISIBLE_WITHIN,
             "the new task to show in todo_tasks_created_total",
             || async {
@@ -525,7 +526,7 @@ fn wait_alert(
 ) -> anyhow::Result<Instant> {
     let what = format!("{alert} for {job} to be {}", states.join(" or "));
     block_on(async {
-        poll(within, &what, || async {
+        poll::until(within, &what, || async {
             let alerts = prometheus.alerts().await?;
             Ok(alerts
                 .iter()
@@ -546,7 +547,7 @@ fn wait_resolved(
     within: Duration,
 ) -> anyhow::Result<Instant> {
     block_on(async {
-        poll(within, &format!("{alert} for {job} to resolve"), || async {
+        poll::until(within, &format!("{alert} for {job} to resolve"), || async {
             let alerts = prometheus.alerts().await?;
             Ok((!alerts
                 .iter()
@@ -562,7 +563,7 @@ fn wait_alertmanager(urls: &monitoring::Urls, alert: &str) -> anyhow::Result<()>
         return Ok(());
     };
     block_on(async {
-        poll(
+        poll::until(
             ALERTMANAGER_WITHIN,
             &format!("Alertmanager to hold {alert}"),
             || async {
@@ -583,29 +584,4 @@ async fn scalar(prometheus: &Prometheus, promql: &str) -> anyhow::Result<Option<
     Ok(result
         .first()
         .and_then(|sample| sample["value"][1].as_str()?.parse().ok()))
-}
-
-/// Calls `check` every second until it gives a value, for at most `within`; errors from
-/// `check` count as "not yet" until the deadline, where the last one is reported.
-async fn poll<T, F, Fut>(within: Duration, what: &str, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        let last = match check().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => None,
-            Err(err) => Some(err),
-        };
-        if Instant::now() >= deadline {
-            let message = format!("waited {:.0}s for {what}", within.as_secs_f64());
-            return Err(match last {
-                Some(err) => err.context(message),
-                None => anyhow::anyhow!(message),
-            });
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }

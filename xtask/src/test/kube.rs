@@ -33,7 +33,7 @@ use xshell::{Shell, cmd};
 use crate::{
     e2e::{self, client},
     helm::release::{Cluster, Engine, Release},
-    kube as cluster_api,
+    kube as cluster_api, poll,
     postgres::{Access, Throwaway},
     project::{self, Outcome},
     runtime::block_on,
@@ -356,27 +356,25 @@ fn check_prometheus(sh: &Shell, namespace: &str, url: &str, ui: &str) -> anyhow:
     let rules = crate::monitoring::rules::from_chart_as(sh, RELEASE, namespace)?;
     let prometheus = crate::monitoring::api::Prometheus::new(url)?;
     let started = Instant::now();
-    let (groups, targets) = loop {
-        let groups = block_on(prometheus.rule_groups())?.unwrap_or_default();
-        let targets = block_on(prometheus.targets())?.unwrap_or_default();
+    let what = "the chart's rule groups and both services' targets up";
+    let (groups, targets) = block_on(poll::until(Duration::from_secs(60), what, || async {
+        let groups = prometheus.rule_groups().await?;
+        let targets = prometheus.targets().await?;
         let jobs_up = [&rules.backend_job, &rules.frontend_job]
             .iter()
             .all(|job| targets.iter().any(|t| &&t.job == job && t.health == "up"));
         if jobs_up && groups.len() == rules.group_names().len() {
-            break (groups, targets);
+            return Ok(Some((groups, targets)));
         }
-        if started.elapsed() > Duration::from_secs(60) {
-            let states: Vec<String> = targets
-                .iter()
-                .map(|t| format!("{} {} {}", t.job, t.health, t.last_error))
-                .collect();
-            bail!(
-                "Prometheus at {url}: rule groups {groups:?} (the chart has {:?}), targets {states:?}",
-                rules.group_names()
-            );
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    };
+        let states: Vec<String> = targets
+            .iter()
+            .map(|t| format!("{} {} {}", t.job, t.health, t.last_error))
+            .collect();
+        bail!(
+            "Prometheus at {url}: rule groups {groups:?} (the chart has {:?}), targets {states:?}",
+            rules.group_names()
+        )
+    }))??;
     let dashboard = format!("{ui}/ops/dashboard");
     let page = block_on(async {
         let response = reqwest::get(&dashboard).await?;
@@ -410,8 +408,8 @@ async fn assert_gone(client: &Client, namespace: &str) -> anyhow::Result<()> {
         "namespace {namespace} is still there after down --purge"
     );
     let volumes: Api<PersistentVolume> = Api::all(client.clone());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("the volumes of {namespace} to be released");
+    poll::until(Duration::from_secs(60), &what, || async {
         let left: Vec<String> = volumes
             .list(&ListParams::default())
             .await
@@ -428,13 +426,11 @@ async fn assert_gone(client: &Client, namespace: &str) -> anyhow::Result<()> {
             .filter_map(|pv| pv.metadata.name)
             .collect();
         if left.is_empty() {
-            return Ok(());
+            return Ok(Some(()));
         }
-        if Instant::now() > deadline {
-            bail!("volumes of {namespace} left after down --purge: {left:?}");
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+        bail!("volumes of {namespace} left after down --purge: {left:?}")
+    })
+    .await
 }
 
 /// The Secret the production profile expects to find (`secrets.existingSecret`), made the way
