@@ -91,7 +91,6 @@ pub async fn published_port(docker: &Docker, name: &str, port: u16) -> anyhow::R
         .with_context(|| format!("{name}'s published port `{host_port}` is not a number"))
 }
 
-/// Fails unless the container is configured as, and its processes run as, the app user.
 /// Prints a container's last 40 log lines to stderr (bounded: the engine gets 5 s to send them).
 pub async fn print_container_logs(docker: &Docker, name: &str) {
     let options = LogsOptionsBuilder::default()

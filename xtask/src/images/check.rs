@@ -258,6 +258,7 @@ async fn exited_early(docker: &Docker, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Fails unless the container is configured as, and its processes run as, the app user.
 async fn confirm_non_root(docker: &Docker, name: &str) -> anyhow::Result<()> {
     let inspected = docker
         .inspect_container(name, None)
