@@ -9,6 +9,10 @@
 //!
 //! The stack takes the names `up --target docker` uses, so the suites refuse to run beside a
 //! developer's own docker stack rather than replace it.
+//!
+//! The stacks run the release images (`up --build-profile release`): the ones the `images`
+//! suite has just built and checked and the `kube` suite pushes, so one optimised build serves
+//! every suite (the stack profile, `up`'s default here, would be a second build of everything).
 
 use std::path::{Path, PathBuf};
 
@@ -137,7 +141,7 @@ fn run_mode(
     let steps = || -> anyhow::Result<()> {
         cmd!(
             sh,
-            "{xtask} up --target docker --ui-port {ui} --api-port {api} {up_args...}"
+            "{xtask} up --target docker --build-profile release --ui-port {ui} --api-port {api} {up_args...}"
         )
         .env(STACK_FILE_VARIABLE, &stack_file)
         .run()

@@ -12,6 +12,11 @@
 //! (default `localhost:5000`); in PostgreSQL mode the pods reach a throwaway server on this
 //! machine at `KUBE_TEST_HOST_ADDRESS` (default `10.245.0.1`, the lab's host address), trusted
 //! from `KUBE_TEST_POD_NETWORK` (default `10.244.0.0/16`).
+//!
+//! A cluster may still be starting when the run begins: CI builds and starts kube-lab in the
+//! background while the other suites run. `KUBE_TEST_STARTUP_STATUS` then names the file that
+//! start-up writes when it ends (its exit status on the first line, on failure its log's tail
+//! below), and the suite waits for it (at most [`STARTUP_WITHIN`]) before connecting.
 
 use std::{
     collections::BTreeMap,
@@ -45,6 +50,10 @@ const RELEASE: &str = "todo-chatbot";
 /// a stack someone runs on the same cluster. `up` records the port it got.
 const FREE_NODE_PORT: [&str; 2] = ["--set", "frontend.service.nodePort=null"];
 const TIMEOUT_SECONDS: u64 = 300;
+/// The variable naming the status file of a cluster start-up still under way, if any.
+const STARTUP_STATUS_VARIABLE: &str = "KUBE_TEST_STARTUP_STATUS";
+/// How long the suite waits for that start-up: a cold kube-lab builds Kubernetes from source.
+const STARTUP_WITHIN: Duration = Duration::from_secs(30 * 60);
 
 /// What every step needs.
 struct Bench {
@@ -54,6 +63,9 @@ struct Bench {
 }
 
 pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
+    if let Some(status_file) = std::env::var_os(STARTUP_STATUS_VARIABLE) {
+        await_startup(&PathBuf::from(status_file))?;
+    }
     let registry = std::env::var("KUBE_TEST_REGISTRY").unwrap_or_else(|_| "localhost:5000".into());
     let connected = block_on(async {
         tokio::time::timeout(
@@ -91,6 +103,50 @@ pub fn suite(sh: &Shell) -> anyhow::Result<Outcome> {
     sqlite_mode(sh, &bench)?;
     postgres_mode(sh, &bench)?;
     Ok(Outcome::Passed)
+}
+
+/// Waits until the cluster's start-up has written `status_file`; its failure fails the suite
+/// with the status and the log's tail the file holds.
+fn await_startup(status_file: &std::path::Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    println!(
+        "==> kube: waiting for the cluster's start-up to write {} ({STARTUP_STATUS_VARIABLE})",
+        status_file.display()
+    );
+    let what = format!("the cluster's start-up to write {}", status_file.display());
+    let record = block_on(poll::until(STARTUP_WITHIN, &what, || async {
+        match std::fs::read_to_string(status_file) {
+            // The writer may be between creating the file and writing its line.
+            Ok(text) if text.ends_with('\n') => Ok(Some(text)),
+            Ok(_) => Ok(None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => {
+                Err(anyhow::Error::new(err).context(format!("reading {}", status_file.display())))
+            }
+        }
+    }))??;
+    startup_outcome(&record)?;
+    println!(
+        "==> kube: the cluster is up (waited {:.0}s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Reads a start-up status record: `0` on the first line is success; anything else is the
+/// failure, reported with the rest of the record (the start-up log's tail).
+fn startup_outcome(record: &str) -> anyhow::Result<()> {
+    let (status, log) = record.split_once('\n').unwrap_or((record, ""));
+    match status.trim().parse::<i32>() {
+        Ok(0) => Ok(()),
+        Ok(code) => {
+            bail!("the cluster's start-up failed with exit status {code}; its log ends:\n{log}")
+        }
+        Err(_) => bail!(
+            "the start-up status record should begin with an exit status, not {status:?} \
+             ({STARTUP_STATUS_VARIABLE})"
+        ),
+    }
 }
 
 /// The one-node profile: SQLite on a volume claim, one backend replica (Recreate).
@@ -489,4 +545,44 @@ async fn registry_answers(registry: &str) -> anyhow::Result<()> {
         response.status()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_zero_status_is_a_started_cluster() {
+        startup_outcome("0\n").unwrap();
+    }
+
+    #[test]
+    fn a_failed_start_up_is_reported_with_its_status_and_log() {
+        let err = startup_outcome("2\nkubelet: node never became Ready\n").unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("exit status 2"), "{message}");
+        assert!(message.contains("node never became Ready"), "{message}");
+    }
+
+    #[test]
+    fn a_record_without_a_status_is_refused() {
+        let err = startup_outcome("starting\n").unwrap_err();
+        assert!(format!("{err:#}").contains("\"starting\""), "{err:#}");
+    }
+
+    #[test]
+    fn the_wait_ends_when_the_status_line_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kube-lab.status");
+        let writer = {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                std::fs::write(&file, "0\n").unwrap();
+            })
+        };
+        await_startup(&file).unwrap();
+        writer.join().unwrap();
+    }
 }
