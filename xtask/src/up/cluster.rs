@@ -7,11 +7,22 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use xshell::Shell;
 
+use super::state::ReleaseInputs;
 use crate::{
     helm::release::{Engine, Release},
     kube::{self, rollout, status},
     runtime::block_on,
 };
+
+/// What `up` on a cluster (Minikube or any other) leaves for the stack record.
+pub struct Deployed {
+    /// The UI's URL, when the frontend has a NodePort this machine reaches.
+    pub ui_url: Option<String>,
+    /// What the release was installed from, for `test-e2e --rolling`'s upgrades.
+    pub inputs: ReleaseInputs,
+    /// Where Prometheus and Alertmanager answer, with `--monitoring`.
+    pub monitoring: Option<crate::monitoring::Urls>,
+}
 
 /// Installs or upgrades `release` and waits (up to `timeout`) until every Deployment has
 /// rolled out. Returns the UI's URL when the frontend has a NodePort on `node_host` (by

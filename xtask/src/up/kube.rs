@@ -28,11 +28,7 @@ pub fn up(
     placement: &Resolved,
     options: Options<'_>,
     timeout: Duration,
-) -> anyhow::Result<(
-    Option<String>,
-    ReleaseInputs,
-    Option<crate::monitoring::Urls>,
-)> {
+) -> anyhow::Result<cluster::Deployed> {
     // Fail on an unreachable cluster before spending minutes on a build.
     block_on(cluster_api::connect(&placement.cluster))??;
     let registry = options.registry.trim_end_matches('/');
@@ -76,11 +72,11 @@ pub fn up(
     } else {
         None
     };
-    Ok((
+    Ok(cluster::Deployed {
         ui_url,
-        ReleaseInputs::of(&release, Some(registry)),
+        inputs: ReleaseInputs::of(&release, Some(registry)),
         monitoring,
-    ))
+    })
 }
 
 /// `<binary>.image.digest=sha256:…` for each service (the chart's values are named after the

@@ -26,11 +26,7 @@ pub fn up(
     build_profile: images::fastpath::BuildProfile,
     monitoring: bool,
     timeout: Duration,
-) -> anyhow::Result<(
-    Option<String>,
-    ReleaseInputs,
-    Option<crate::monitoring::Urls>,
-)> {
+) -> anyhow::Result<cluster::Deployed> {
     let minikube =
         project::require_tool("minikube", "see https://minikube.sigs.k8s.io/docs/start/")?;
     let profile = &placement.profile;
@@ -90,7 +86,11 @@ pub fn up(
     } else {
         None
     };
-    Ok((ui_url, ReleaseInputs::of(&release, None), monitoring))
+    Ok(cluster::Deployed {
+        ui_url,
+        inputs: ReleaseInputs::of(&release, None),
+        monitoring,
+    })
 }
 
 /// Where the profile's NodePorts answer (`minikube ip`).

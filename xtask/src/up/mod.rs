@@ -239,32 +239,37 @@ impl Up {
             _ => crate::images::fastpath::BuildProfile::Stack,
         });
         let (ui_url, release_inputs, database, monitoring) = match target {
-            Target::Minikube => {
-                let (url, inputs, monitoring) = minikube::up(
-                    sh,
-                    &placement,
-                    &self.values,
-                    &self.set,
-                    build_profile,
-                    self.monitoring,
-                    timeout,
-                )?;
-                (url, Some(inputs), None, monitoring)
-            }
-            Target::Kube => {
-                let (url, inputs, monitoring) = kube::up(
-                    sh,
-                    &placement,
-                    kube::Options {
-                        registry: self.registry.as_deref().unwrap_or_default(),
-                        values: &self.values,
-                        set: &self.set,
+            Target::Minikube | Target::Kube => {
+                let deployed = if target == Target::Minikube {
+                    minikube::up(
+                        sh,
+                        &placement,
+                        &self.values,
+                        &self.set,
                         build_profile,
-                        monitoring: self.monitoring,
-                    },
-                    timeout,
-                )?;
-                (url, Some(inputs), None, monitoring)
+                        self.monitoring,
+                        timeout,
+                    )?
+                } else {
+                    kube::up(
+                        sh,
+                        &placement,
+                        kube::Options {
+                            registry: self.registry.as_deref().unwrap_or_default(),
+                            values: &self.values,
+                            set: &self.set,
+                            build_profile,
+                            monitoring: self.monitoring,
+                        },
+                        timeout,
+                    )?
+                };
+                (
+                    deployed.ui_url,
+                    Some(deployed.inputs),
+                    None,
+                    deployed.monitoring,
+                )
             }
             Target::Docker => {
                 let started = docker::up(

@@ -3,20 +3,22 @@
 
 use std::collections::BTreeSet;
 
-const KEYWORDS: [&str; 12] = [
+/// The keywords that take a list of label names in parentheses: `sum by (job)`, `on (instance)`.
+const LABEL_LIST_KEYWORDS: [&str; 6] = [
     "by",
     "without",
     "on",
     "ignoring",
     "group_left",
     "group_right",
-    "and",
-    "or",
-    "unless",
-    "bool",
-    "offset",
-    "atan2",
 ];
+
+/// The other words of PromQL that are not metric names.
+const OTHER_KEYWORDS: [&str; 6] = ["and", "or", "unless", "bool", "offset", "atan2"];
+
+fn is_keyword(word: &str) -> bool {
+    LABEL_LIST_KEYWORDS.contains(&word) || OTHER_KEYWORDS.contains(&word)
+}
 
 /// Metric names in `expr`.
 pub fn metric_names(expr: &str) -> BTreeSet<String> {
@@ -42,7 +44,7 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
         let word: String = chars[start..i].iter().collect();
         let next = chars[i..].iter().find(|c| !c.is_whitespace());
         let is_call = next == Some(&'(');
-        if !is_call && !KEYWORDS.contains(&word.as_str()) && !is_number_word(&word) {
+        if !is_call && !is_keyword(&word) && !is_number_word(&word) {
             names.insert(word);
         }
     }
@@ -105,18 +107,10 @@ fn strip_groups(expr: &str) -> String {
 
 /// Finds the next `<keyword> (labels)` and returns the text before it and after its `)`.
 fn split_at_label_list(text: &str) -> Option<(&str, &str)> {
-    const LIST_KEYWORDS: [&str; 6] = [
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-    ];
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        for keyword in LIST_KEYWORDS {
+        for keyword in LABEL_LIST_KEYWORDS {
             let end = i + keyword.len();
             let boundary_before =
                 i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
