@@ -30,6 +30,10 @@ use crate::{
 /// How long start-up waits for an unreachable database before giving up on migrations.
 pub const MIGRATION_WAIT: Duration = Duration::from_secs(30);
 
+/// How long start-up waits for another backend to let go of the SQLite file: a replaced pod
+/// drains for up to `terminationGracePeriodSeconds` (45 s by default) while the new one starts.
+pub const SQLITE_OWNER_WAIT: Duration = Duration::from_secs(50);
+
 /// A built application: bound to its port, database ready, not yet serving.
 pub struct Application {
     listener: TcpListener,
@@ -48,7 +52,14 @@ impl Application {
             .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
         let address = listener.local_addr().context("reading the bound address")?;
         let db = Database::connect_lazy(&config.database, config.db_max_connections)
-            .with_context(|| format!("opening the database ({})", config.database.describe()))?;
+            .with_context(|| format!("opening the database ({})", config.database.describe()))?
+            .cache_listings(
+                &config.database,
+                config.listing_cache_bytes,
+                SQLITE_OWNER_WAIT,
+            )
+            .await
+            .context("keeping rendered task listings")?;
         if config.migrate_on_start {
             db.migrate_waiting(MIGRATION_WAIT).await.with_context(|| {
                 format!("applying migrations to {}", config.database.describe())

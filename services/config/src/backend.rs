@@ -12,6 +12,7 @@
 //! | `DEV_MODE` | false | allow a missing secret (a fixed, public dev key is used) |
 //! | `REQUEST_TIMEOUT_SECONDS` | 30 | per-request deadline |
 //! | `BODY_LIMIT_BYTES` | 1048576 | largest accepted request body |
+//! | `LISTING_CACHE_BYTES` | 4194304 | memory for rendered task listings, each served until the user's tasks change; 0 keeps none |
 //! | `SHUTDOWN_DELAY_SECONDS` | 0 | after SIGTERM, time `/readyz` answers 503 while requests are still served |
 //! | `SHUTDOWN_GRACE_SECONDS` | 20 | then, time in-flight requests get to finish |
 //! | `CHAT_ENGINE` | auto | builtin, openai, or auto (openai when a key or base URL is set) |
@@ -44,6 +45,7 @@ pub const ENV_VARS: &[&str] = &[
     "DEV_MODE",
     "REQUEST_TIMEOUT_SECONDS",
     "BODY_LIMIT_BYTES",
+    "LISTING_CACHE_BYTES",
     "SHUTDOWN_DELAY_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",
     "CHAT_ENGINE",
@@ -126,6 +128,9 @@ pub struct BackendConfig {
     pub dev_mode: bool,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// Memory for rendered task listings, each served until the user's tasks change; 0 keeps
+    /// none.
+    pub listing_cache_bytes: u64,
     /// After the shutdown signal: reported not ready, still serving everything, for this long.
     pub shutdown_delay: Duration,
     /// Then: no new connections; in-flight requests get this long to finish.
@@ -149,6 +154,7 @@ struct BackendFile {
     dev_mode: Option<bool>,
     request_timeout_seconds: Option<u64>,
     body_limit_bytes: Option<usize>,
+    listing_cache_bytes: Option<u64>,
     shutdown_delay_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
     chat_engine: Option<String>,
@@ -310,6 +316,9 @@ impl BackendConfig {
             body_limit_bytes: env::parsed(env, "BODY_LIMIT_BYTES", "a number of bytes")?
                 .or(file.body_limit_bytes)
                 .unwrap_or(1024 * 1024),
+            listing_cache_bytes: env::parsed(env, "LISTING_CACHE_BYTES", "a number of bytes")?
+                .or(file.listing_cache_bytes)
+                .unwrap_or(4 * 1024 * 1024),
             shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", file.shutdown_delay_seconds, 0)?,
             shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", file.shutdown_grace_seconds, 20)?,
             chat,

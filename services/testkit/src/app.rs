@@ -135,6 +135,18 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The backend's `/metrics` page (Prometheus text).
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(response.status(), 200, "GET /metrics");
+        response.text().await.expect("reading /metrics")
+    }
+
     /// Signs up `email` (password `correct-horse-battery`) through the API.
     pub async fn sign_up(&self, email: &str) -> TestUser {
         let response = self

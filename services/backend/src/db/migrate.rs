@@ -1,14 +1,11 @@
 //! Migrations: applied at start (or by `backend migrate`), once even when replicas start
 //! together, and retried while the database is still coming up.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{path::Path, time::Duration};
 
 use sqlx::migrate::Migrator;
 
-use super::{Database, error::is_unavailable};
+use super::{Database, error::is_unavailable, file_lock::lock_beside};
 
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -19,7 +16,7 @@ impl Database {
     /// whose migrator has no lock, an exclusive file lock beside the database does the same.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Self::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+            Self::Postgres { pool, .. } => POSTGRES_MIGRATOR.run(pool).await,
             Self::Sqlite { writer, .. } => {
                 let _held = sqlite_migration_lock(writer.connect_options().get_filename()).await?;
                 SQLITE_MIGRATOR.run(writer).await
@@ -67,45 +64,22 @@ const SQLITE_MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(60);
 async fn sqlite_migration_lock(
     database: &Path,
 ) -> Result<Option<std::fs::File>, sqlx::migrate::MigrateError> {
-    use sqlx::migrate::MigrateError;
     if is_in_memory(database) {
         return Ok(None);
     }
-    let mut lock_path = database.as_os_str().to_owned();
-    lock_path.push(".migrate-lock");
-    let lock_path = PathBuf::from(lock_path);
-    let failed =
-        |message: String| MigrateError::Execute(sqlx::Error::Io(std::io::Error::other(message)));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| {
-            failed(format!(
-                "opening the migration lock {}: {e}",
-                lock_path.display()
-            ))
-        })?;
-    let deadline = tokio::time::Instant::now() + SQLITE_MIGRATION_LOCK_WAIT;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(failed(format!(
-                    "another process has held the migration lock {} for over {} s",
-                    lock_path.display(),
-                    SQLITE_MIGRATION_LOCK_WAIT.as_secs()
-                )));
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(failed(format!("locking {}: {e}", lock_path.display())));
-            }
-        }
-    }
+    lock_beside(
+        database,
+        ".migrate-lock",
+        SQLITE_MIGRATION_LOCK_WAIT,
+        |_| {},
+    )
+    .await
+    .map(Some)
+    .map_err(|error| {
+        sqlx::migrate::MigrateError::Execute(sqlx::Error::Io(std::io::Error::other(format!(
+            "the migration lock: {error}"
+        ))))
+    })
 }
 
 #[cfg(test)]

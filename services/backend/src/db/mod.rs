@@ -1,21 +1,25 @@
 //! Persistence: one [`Database`] over PostgreSQL or SQLite and its pools, and the repositories;
 //! what its failures mean (`error.rs`), migrations (`migrate.rs`), PostgreSQL URLs
-//! (`postgres_url.rs`).
+//! (`postgres_url.rs`), rendered listings kept between writes on SQLite (`listing_cache.rs`),
+//! locks on files beside a SQLite database (`file_lock.rs`).
 //!
 //! Every query is written once with `$1`-style placeholders, which both drivers accept, and
 //! dispatched to whichever pool is configured by [`on_pool!`].
 
 pub mod conversations;
 mod error;
+mod file_lock;
+mod listing_cache;
 mod migrate;
 mod postgres_url;
 pub mod tasks;
 pub mod users;
 
 pub use error::{DbError, ValidationError};
+pub use listing_cache::{ListingCache, SqliteOwner};
 pub use postgres_url::postgres_options;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -30,15 +34,21 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The application's database: a pool over PostgreSQL or over SQLite.
 #[derive(Debug, Clone)]
 pub enum Database {
-    Postgres(PgPool),
+    /// `listings`, when set, keeps rendered listings, each valid while the user's
+    /// `task_versions` row still holds the version it was read at.
+    Postgres {
+        pool: PgPool,
+        listings: Option<Arc<ListingCache>>,
+    },
     /// SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
     /// SQLite's busy handler (1 ms, then longer, up to 100 ms a try), which made concurrent
     /// chat turns slow in the tail. So every write goes through `writer`, a pool of one
     /// connection, where writers queue in-process; reads use `pool` and, in WAL mode, never
-    /// wait for the writer.
+    /// wait for the writer. `listings`, when set, keeps rendered listings between writes.
     Sqlite {
         pool: SqlitePool,
         writer: SqlitePool,
+        listings: Option<Arc<ListingCache>>,
     },
 }
 
@@ -47,7 +57,7 @@ pub enum Database {
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::db::Database::Postgres($pool) => $body,
+            $crate::db::Database::Postgres { pool: $pool, .. } => $body,
             $crate::db::Database::Sqlite { pool: $pool, .. } => $body,
         }
     };
@@ -58,7 +68,7 @@ pub(crate) use on_pool;
 macro_rules! on_writer {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::db::Database::Postgres($pool) => $body,
+            $crate::db::Database::Postgres { pool: $pool, .. } => $body,
             $crate::db::Database::Sqlite { writer: $pool, .. } => $body,
         }
     };
@@ -81,7 +91,10 @@ impl Database {
                     .test_before_acquire(false)
                     .idle_timeout(Duration::from_secs(300))
                     .connect_lazy_with(options);
-                Ok(Self::Postgres(pool))
+                Ok(Self::Postgres {
+                    pool,
+                    listings: None,
+                })
             }
             DatabaseUrl::Sqlite { path } => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -106,7 +119,11 @@ impl Database {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .test_before_acquire(false)
                     .connect_lazy_with(options);
-                Ok(Self::Sqlite { pool, writer })
+                Ok(Self::Sqlite {
+                    pool,
+                    writer,
+                    listings: None,
+                })
             }
             DatabaseUrl::SqliteMemory => {
                 // One connection that never closes: each connection would be its own database.
@@ -121,8 +138,53 @@ impl Database {
                 Ok(Self::Sqlite {
                     writer: pool.clone(),
                     pool,
+                    listings: None,
                 })
             }
+        }
+    }
+
+    /// Keeps rendered task listings in memory, up to `capacity_bytes` (0 keeps none). On a
+    /// SQLite file this process must own the file first: it waits up to `wait` for another
+    /// backend to let go of it.
+    pub async fn cache_listings(
+        self,
+        url: &DatabaseUrl,
+        capacity_bytes: u64,
+        wait: Duration,
+    ) -> anyhow::Result<Self> {
+        if capacity_bytes == 0 {
+            return Ok(self);
+        }
+        Ok(match self {
+            Self::Postgres { pool, .. } => Self::Postgres {
+                pool,
+                listings: Some(Arc::new(ListingCache::new(capacity_bytes, None))),
+            },
+            Self::Sqlite { pool, writer, .. } => {
+                let owner = match url {
+                    DatabaseUrl::Sqlite { path } => Some(SqliteOwner::acquire(path, wait).await?),
+                    DatabaseUrl::SqliteMemory | DatabaseUrl::Postgres(_) => None,
+                };
+                Self::Sqlite {
+                    pool,
+                    writer,
+                    listings: Some(Arc::new(ListingCache::new(capacity_bytes, owner))),
+                }
+            }
+        })
+    }
+
+    /// Call after a write of `user_id`'s tasks has committed, before answering it. On SQLite
+    /// this moves the version that kept listings are checked against; on PostgreSQL the
+    /// trigger on `tasks` has already moved it, in the write's own transaction.
+    fn count_task_write(&self, user_id: &str) {
+        if let Self::Sqlite {
+            listings: Some(cache),
+            ..
+        } = self
+        {
+            cache.count_write(user_id);
         }
     }
 
@@ -147,7 +209,7 @@ impl Database {
     /// `postgres` or `sqlite`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Postgres(_) => "postgres",
+            Self::Postgres { .. } => "postgres",
             Self::Sqlite { .. } => "sqlite",
         }
     }
@@ -155,8 +217,8 @@ impl Database {
     /// Closes every connection; pending queries finish first.
     pub async fn close(&self) {
         match self {
-            Self::Postgres(pool) => pool.close().await,
-            Self::Sqlite { pool, writer } => {
+            Self::Postgres { pool, .. } => pool.close().await,
+            Self::Sqlite { pool, writer, .. } => {
                 pool.close().await;
                 writer.close().await;
             }
@@ -182,7 +244,7 @@ mod tests {
             path: dir.path().join("todo.db"),
         };
         let db = Database::connect_lazy(&url, 4).unwrap();
-        let Database::Sqlite { pool, writer } = &db else {
+        let Database::Sqlite { pool, writer, .. } = &db else {
             panic!("a SQLite database")
         };
         assert_eq!(pool.options().get_max_connections(), 4);

@@ -272,7 +272,7 @@ async fn four_migrators_at_once(url: &DatabaseUrl, dialect: &str) {
     .count();
     let count = "SELECT count(*) FROM _sqlx_migrations WHERE success";
     let applied: i64 = match &migrators[0] {
-        Database::Postgres(pool) => sqlx::query_scalar(count).fetch_one(pool).await,
+        Database::Postgres { pool, .. } => sqlx::query_scalar(count).fetch_one(pool).await,
         Database::Sqlite { pool, .. } => sqlx::query_scalar(count).fetch_one(pool).await,
     }
     .unwrap();

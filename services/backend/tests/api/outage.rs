@@ -114,7 +114,7 @@ async fn a_neon_style_url_connects_over_tls_despite_channel_binding_require() {
     let app = TestApp::spawn_on(&url, &[]).await;
     let ready = call(&app, Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status, 200, "{:?}", ready.body);
-    let todo_backend::db::Database::Postgres(pool) = &app.db else {
+    let todo_backend::db::Database::Postgres { pool, .. } = &app.db else {
         panic!("a PostgreSQL app")
     };
     let over_tls: bool =

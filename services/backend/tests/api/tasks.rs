@@ -5,7 +5,124 @@ use serde_json::json;
 
 use crate::helpers::*;
 
+/// The titles of the user's listing, completed ones marked with a ✓.
+async fn listed(app: &TestApp, user: &TestUser) -> Vec<String> {
+    let reply = call(app, Method::GET, &tasks_path(user), Some(user), None).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|task| {
+            let title = task["title"].as_str().unwrap();
+            if task["completed"] == true {
+                format!("{title} ✓")
+            } else {
+                title.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// How many listings the backend answered from its cache, from `/metrics`.
+async fn listings_from_cache(app: &TestApp) -> u64 {
+    let text = app.metrics().await;
+    text.lines()
+        .find(|line| line.starts_with("todo_listing_cache_lookups_total{result=\"hit\"}"))
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Two replicas on one PostgreSQL database: a listing one of them keeps shows a write made
+/// through the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_through_one_replica_shows_in_the_next_listing_of_another() {
+    let Some(database) = todo_testkit::TestPostgres::fresh().await else {
+        return;
+    };
+    let (writer, reader) = tokio::join!(
+        TestApp::spawn_on(&database.url, &[]),
+        TestApp::spawn_on(&database.url, &[]),
+    );
+    let ada = writer.sign_up(&email("replicas")).await;
+    let first = create_task(&writer, &ada, "first").await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(listed(&reader, &ada).await, ["first"]);
+    let hits = listings_from_cache(&reader).await;
+    assert_eq!(listed(&reader, &ada).await, ["first"]);
+    assert!(
+        listings_from_cache(&reader).await > hits,
+        "the reader kept the listing"
+    );
+
+    create_task(&writer, &ada, "second").await;
+    assert_eq!(
+        listed(&reader, &ada).await,
+        ["first", "second"],
+        "after a create on the other replica"
+    );
+    let toggled = call(
+        &writer,
+        Method::PATCH,
+        &format!("{}/complete", task_path(&ada, first)),
+        Some(&ada),
+        None,
+    )
+    .await;
+    assert_eq!(toggled.status, 200);
+    assert_eq!(
+        listed(&reader, &ada).await,
+        ["first ✓", "second"],
+        "after a toggle on the other replica"
+    );
+    let deleted = call(
+        &writer,
+        Method::DELETE,
+        &task_path(&ada, first),
+        Some(&ada),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        listed(&reader, &ada).await,
+        ["second"],
+        "after a delete on the other replica"
+    );
+}
+
 on_both_databases! {
+    async fn every_kind_of_write_shows_in_the_next_listing(app) {
+        let ada = app.sign_up(&email("kept")).await;
+        let bob = app.sign_up(&email("other")).await;
+        let first = create_task(&app, &ada, "first").await["id"].as_i64().unwrap();
+        assert_eq!(listed(&app, &ada).await, ["first"]);
+        assert_eq!(listed(&app, &ada).await, ["first"], "a listing read twice without a write");
+        assert!(listings_from_cache(&app).await >= 1, "the listing is kept between writes");
+
+        create_task(&app, &ada, "second").await;
+        assert_eq!(listed(&app, &ada).await, ["first", "second"], "after a create");
+        let renamed = call(&app, Method::PUT, &task_path(&ada, first), Some(&ada), Some(json!({"title": "renamed"}))).await;
+        assert_eq!(renamed.status, 200);
+        assert_eq!(listed(&app, &ada).await, ["renamed", "second"], "after an update");
+        let toggled = call(&app, Method::PATCH, &format!("{}/complete", task_path(&ada, first)), Some(&ada), None).await;
+        assert_eq!(toggled.status, 200);
+        assert_eq!(listed(&app, &ada).await, ["renamed ✓", "second"], "after a toggle");
+        let deleted = call(&app, Method::DELETE, &task_path(&ada, first), Some(&ada), None).await;
+        assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+        assert_eq!(listed(&app, &ada).await, ["second"], "after a delete");
+        let chat = call(&app, Method::POST, &format!("/api/{}/chat", ada.id), Some(&ada), Some(json!({"message": "add a task to buy milk"}))).await;
+        assert_eq!(chat.status, 200, "{:?}", chat.body);
+        assert_eq!(listed(&app, &ada).await, ["second", "Buy milk"], "after a chat turn");
+
+        assert!(listed(&app, &bob).await.is_empty(), "another user's listing is not ada's");
+        create_task(&app, &bob, "bob's").await;
+        assert_eq!(listed(&app, &ada).await, ["second", "Buy milk"], "bob's write leaves ada's listing");
+        assert_eq!(listed(&app, &bob).await, ["bob's"]);
+    }
+
     async fn create_returns_201_the_task_and_its_location(app) {
         let user = app.sign_up(&email("create")).await;
         let reply = call(&app, Method::POST, &tasks_path(&user), Some(&user),

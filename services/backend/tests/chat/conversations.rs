@@ -171,15 +171,7 @@ async fn chat_turns_are_counted_in_the_metrics() {
     let app = sqlite_app().await;
     let mut chat = Chat::new(&app, "metrics").await;
     chat.say("add buy milk").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     for line in [
         "chat_turns_total{engine=\"builtin\",outcome=\"ok\"}",
         "chat_tool_calls_total{tool=\"add_task\",outcome=\"ok\"}",

@@ -209,15 +209,7 @@ async fn a_model_that_errors_falls_back_to_the_builtin_engine_with_a_notice() {
     );
     assert_eq!(said.tools(), ["add_task"], "the built-in engine acted");
     assert_eq!(chat.titles().await, ["Buy groceries"]);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("chat_llm_fallbacks_total"),
         "the fallback is counted"
