@@ -175,6 +175,13 @@ impl Database {
         })
     }
 
+    /// The cache of rendered listings, if this database keeps one.
+    fn listing_cache(&self) -> Option<&ListingCache> {
+        match self {
+            Self::Postgres { listings, .. } | Self::Sqlite { listings, .. } => listings.as_deref(),
+        }
+    }
+
     /// Call after a write of `user_id`'s tasks has committed, before answering it. On SQLite
     /// this moves the version that kept listings are checked against; on PostgreSQL the
     /// trigger on `tasks` has already moved it, in the write's own transaction.

@@ -197,41 +197,35 @@ pub async fn list_as_json(
     user_id: &str,
     options: ListOptions,
 ) -> Result<Bytes, DbError> {
+    let Some(cache) = db.listing_cache() else {
+        return render_listing(db, user_id, options).await;
+    };
+    let version = match db {
+        Database::Postgres { pool, .. } => postgres_tasks_version(pool, user_id).await?,
+        Database::Sqlite { .. } => cache.local_version(user_id),
+    };
+    if let Some(kept) = cache.get(user_id, options, version) {
+        return Ok(kept);
+    }
+    let listing = render_listing(db, user_id, options).await?;
+    cache.keep(user_id, options, version, listing.clone());
+    Ok(listing)
+}
+
+/// The listing's JSON, read from the database.
+async fn render_listing(
+    db: &Database,
+    user_id: &str,
+    options: ListOptions,
+) -> Result<Bytes, DbError> {
     match db {
-        Database::Postgres {
-            pool,
-            listings: None,
-        } => list_postgres_json(pool, user_id, options).await,
-        Database::Postgres {
-            pool,
-            listings: Some(cache),
-        } => {
-            let version = postgres_tasks_version(pool, user_id).await?;
-            if let Some(kept) = cache.get(user_id, options, version) {
-                return Ok(kept);
-            }
-            let listing = list_postgres_json(pool, user_id, options).await?;
-            cache.keep(user_id, options, version, listing.clone());
-            Ok(listing)
+        Database::Postgres { pool, .. } => {
+            let tasks = list_postgres(pool, user_id, options).await?;
+            serde_json::to_vec(&tasks)
+                .map(Bytes::from)
+                .map_err(|error| DbError::Other(sqlx::Error::Decode(Box::new(error))))
         }
-        Database::Sqlite {
-            pool,
-            listings: None,
-            ..
-        } => Ok(list_sqlite_json(pool, user_id, options).await?.into()),
-        Database::Sqlite {
-            pool,
-            listings: Some(cache),
-            ..
-        } => {
-            let version = cache.local_version(user_id);
-            if let Some(kept) = cache.get(user_id, options, version) {
-                return Ok(kept);
-            }
-            let listing = Bytes::from(list_sqlite_json(pool, user_id, options).await?);
-            cache.keep(user_id, options, version, listing.clone());
-            Ok(listing)
-        }
+        Database::Sqlite { pool, .. } => Ok(list_sqlite_json(pool, user_id, options).await?.into()),
     }
 }
 
@@ -244,17 +238,6 @@ async fn postgres_tasks_version(pool: &sqlx::PgPool, user_id: &str) -> Result<u6
             .fetch_optional(pool)
             .await?;
     Ok(version.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
-}
-
-async fn list_postgres_json(
-    pool: &sqlx::PgPool,
-    user_id: &str,
-    options: ListOptions,
-) -> Result<Bytes, DbError> {
-    let tasks = list_postgres(pool, user_id, options).await?;
-    serde_json::to_vec(&tasks)
-        .map(Bytes::from)
-        .map_err(|error| DbError::Other(sqlx::Error::Decode(Box::new(error))))
 }
 
 async fn list_postgres(

@@ -1,5 +1,6 @@
 //! The docker target's side of the modes, through bollard: the backend replaced by a container
-//! of a new image that shares its network alias (ready before the old one is told to stop),
+//! of a new image that shares its network alias (on PostgreSQL ready before the old one is
+//! told to stop; on SQLite after the old one is gone),
 //! a container killed with SIGKILL (the engine's restart policy brings it back), memory from the
 //! engine's statistics.
 
@@ -46,10 +47,12 @@ impl DockerStack {
         })
     }
 
-    /// The backend: a container of a derived image joins the network under the same alias,
-    /// answers `/readyz`, then the old one gets SIGTERM (it drains) and is removed; the new one
-    /// takes the old name. The frontend cannot roll this way: it holds the published UI port,
-    /// which one container owns at a time.
+    /// The backend, replaced by a container of a derived image. On PostgreSQL the new one joins
+    /// the network under the same alias and answers `/readyz`, then the old one gets SIGTERM
+    /// (it drains) and is removed, and the new one takes the old name. On SQLite, which one
+    /// backend serves (it holds the file's lock and keeps listings in memory), the old one
+    /// drains and goes first, as the chart's `Recreate` does. The frontend cannot roll: it
+    /// holds the published UI port, which one container owns at a time.
     pub async fn roll(&self, service: &Service) -> anyhow::Result<Rolled> {
         if service.binary != "backend" {
             return Ok(Rolled::NotWithoutGap(format!(
@@ -74,18 +77,21 @@ impl DockerStack {
         derive::derive(&self.docker, &old_image, &new_image, &new_image).await?;
 
         let mut host = old.host_config.unwrap_or_default();
-        // The published API port stays with the old container until it goes; the new one is
-        // reached on a port of the engine's choosing for its readiness check.
-        host.port_bindings = Some(
-            [(
-                format!("{}/tcp", service.port),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".to_owned()),
-                    host_port: Some(String::new()),
-                }]),
-            )]
-            .into(),
-        );
+        let side_by_side = self.database.is_some();
+        if side_by_side {
+            // The published API port stays with the old container until it goes; the new one
+            // is reached on a port of the engine's choosing for its readiness check.
+            host.port_bindings = Some(
+                [(
+                    format!("{}/tcp", service.port),
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".to_owned()),
+                        host_port: Some(String::new()),
+                    }]),
+                )]
+                .into(),
+            );
+        }
         // Not what `up` made: the next `up` replaces it (and publishes the API port again).
         let mut labels = old_config.labels.unwrap_or_default();
         labels.remove(CONFIG_DIGEST_LABEL);
@@ -114,6 +120,9 @@ impl DockerStack {
             }),
             ..Default::default()
         };
+        if !side_by_side {
+            return self.recreate(service, config, &new_image).await;
+        }
         let next = format!("{BACKEND}-next");
         remove_container(&self.docker, &next).await?;
         let started = async {
@@ -158,6 +167,48 @@ impl DockerStack {
             .with_context(|| {
                 format!("renaming {next} to {BACKEND}: the new backend serves as {next}; `cargo xtask up` replaces it")
             })?;
+        Ok(Rolled::Replaced {
+            instances: vec![format!("{BACKEND} ({new_image}, API on 127.0.0.1:{port})")],
+        })
+    }
+
+    /// The SQLite backend's replacement: SIGTERM to the old one (it drains, then exits), then
+    /// the new one under the same name, port and volume, until it answers `/readyz`.
+    async fn recreate(
+        &self,
+        service: &Service,
+        config: ContainerCreateBody,
+        new_image: &str,
+    ) -> anyhow::Result<Rolled> {
+        remove_container(&self.docker, BACKEND).await?;
+        let started = async {
+            self.docker
+                .create_container(
+                    Some(
+                        CreateContainerOptionsBuilder::default()
+                            .name(BACKEND)
+                            .build(),
+                    ),
+                    config,
+                )
+                .await
+                .with_context(|| format!("creating {BACKEND}"))?;
+            self.docker
+                .start_container(BACKEND, None)
+                .await
+                .with_context(|| format!("starting {BACKEND}"))?;
+            let port = crate::engine::published_port(&self.docker, BACKEND, service.port).await?;
+            if let Err(err) = wait_ready(port, READY_WITHIN).await {
+                crate::engine::print_container_logs(&self.docker, BACKEND).await;
+                return Err(err.context(format!("{new_image} did not become ready")));
+            }
+            anyhow::Ok(port)
+        }
+        .await;
+        let port = started.context(
+            "the old backend is gone (SQLite is served by one backend at a time): \
+             `cargo xtask up` starts the stack's own again",
+        )?;
         Ok(Rolled::Replaced {
             instances: vec![format!("{BACKEND} ({new_image}, API on 127.0.0.1:{port})")],
         })
