@@ -1,7 +1,7 @@
 //! Persistence: one [`Database`] over PostgreSQL or SQLite and its pools, and the repositories;
 //! what its failures mean (`error.rs`), migrations (`migrate.rs`), PostgreSQL URLs
-//! (`postgres_url.rs`), rendered listings kept between writes on SQLite (`listing_cache.rs`),
-//! locks on files beside a SQLite database (`file_lock.rs`).
+//! (`postgres_url.rs`), rendered listings kept while the user's tasks are unchanged
+//! (`listing_cache.rs`), locks on files beside a SQLite database (`file_lock.rs`).
 //!
 //! Every query is written once with `$1`-style placeholders, which both drivers accept, and
 //! dispatched to whichever pool is configured by [`on_pool!`].
